@@ -1,0 +1,90 @@
+package dmarc
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// ExternalCheck is the outcome of one external report destination check
+// (RFC 7489 §7.1; RFC 9990 §3.2.3 in the RFC 9989 set).
+type ExternalCheck struct {
+	URI        string // the rua or ruf URI as written
+	Name       string // <policy-domain>._report._dmarc.<destination>
+	Authorized bool   // a TXT record starting with v=DMARC1 exists at Name
+	Err        string // the lookup failed: authorisation is unknown, not refused
+}
+
+// ExternalReportDestinations returns, without duplicates and in record order,
+// the names a receiver must find a v=DMARC1 record at before it sends reports
+// to a mailto: rua or ruf address whose Organizational Domain (Public Suffix
+// List) differs from the policy domain's: <policyDomain>._report._dmarc.<host>.
+// Without that record, reports to the address are never sent.
+func ExternalReportDestinations(policyDomain string, rec *Record) []string {
+	var names []string
+	for _, d := range externalDests(policyDomain, rec) {
+		if !slices.Contains(names, d.name) {
+			names = append(names, d.name)
+		}
+	}
+	return names
+}
+
+// CheckExternal looks up each name from ExternalReportDestinations, one check
+// per URI. A failed lookup is reported in Err, never as unauthorised.
+func CheckExternal(ctx context.Context, r Resolver, policyDomain string, rec *Record) []ExternalCheck {
+	type answer struct {
+		ok  bool
+		err string
+	}
+	seen := map[string]answer{}
+	var out []ExternalCheck
+	for _, d := range externalDests(policyDomain, rec) {
+		a, ok := seen[d.name]
+		if !ok {
+			txts, err := r.LookupTXT(ctx, d.name)
+			if err != nil {
+				a.err = d.name + ": " + err.Error()
+			}
+			for _, t := range txts {
+				a.ok = a.ok || isDMARC(t)
+			}
+			seen[d.name] = a
+		}
+		out = append(out, ExternalCheck{URI: d.uri, Name: d.name, Authorized: a.ok, Err: a.err})
+	}
+	return out
+}
+
+type dest struct{ uri, name string }
+
+func externalDests(policyDomain string, rec *Record) []dest {
+	if rec == nil {
+		return nil
+	}
+	policyDomain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(policyDomain)), ".")
+	if !validName(policyDomain) {
+		return nil
+	}
+	policyOrg := orgDomain(policyDomain)
+	var out []dest
+	for _, u := range append(append([]URI(nil), rec.RUA...), rec.RUF...) {
+		host := u.Domain()
+		if host == "" || !validName(host) || orgDomain(host) == policyOrg {
+			continue
+		}
+		out = append(out, dest{uri: u.Raw, name: policyDomain + "._report._dmarc." + host})
+	}
+	return out
+}
+
+// orgDomain returns the PSL Organizational Domain of name, or name itself
+// when it is a public suffix.
+func orgDomain(name string) string {
+	if org, err := publicsuffix.EffectiveTLDPlusOne(name); err == nil {
+		return org
+	}
+	return name
+}
