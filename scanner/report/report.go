@@ -1,0 +1,275 @@
+// Package report writes scan results in mxscope's output formats: an aligned
+// or tab-separated table, JSON, JSON Lines, CSV and a Markdown audit document.
+//
+// It exists so that every format tells the same story from the same Result
+// stream, and so that the rules that keep hostile DNS data harmless live in
+// one place. It promises:
+//
+//   - DNS data never reaches a terminal, a spreadsheet or a rendered document
+//     raw: text formats pass every cell through Clean (CSVCell, and Markdown
+//     escaping, on top); JSON keeps the data exact but escapes controls and
+//     invisible characters as \u sequences.
+//   - One row per Result, in the order Write is called.
+//   - Streaming: json, jsonl, csv and the piped table write each Result as it
+//     comes and hold none of them; only an aligned terminal table (which must
+//     see every row to size its columns) and the findings sections of the
+//     Markdown document are buffered, as rendered text.
+//   - The provider summary always ends with the same two sentences on what
+//     MX and SPF records do not prove.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mxscope/mxscope/providers"
+	"github.com/mxscope/mxscope/scanner"
+)
+
+// Options shape a report.
+type Options struct {
+	Terminal  bool     // the output is a terminal: align columns; otherwise tab-separated, no alignment
+	Providers []string // the --provider filter in effect (may be empty): the table adds a MATCH column
+	LabelKeys []string // label keys in first-seen order across all targets
+}
+
+// Writer writes one report: Begin once, Write for each result, End once.
+type Writer interface {
+	Begin(m scanner.Meta) error    // header (json/jsonl meta, csv header row, markdown title)
+	Write(r *scanner.Result) error // one row, in the order given
+	End(s scanner.Summary) error   // footer and summary; flushes
+}
+
+// Formats lists the format names New accepts; the first is the default.
+var Formats = []string{"table", "json", "jsonl", "csv", "markdown"}
+
+// ErrUnknownFormat is wrapped by New and WriteCatalog for a format not in Formats.
+var ErrUnknownFormat = errors.New("report: unknown format")
+
+func unknownFormat(format string) error {
+	return fmt.Errorf("%w %q (want one of: %s)", ErrUnknownFormat, format, strings.Join(Formats, ", "))
+}
+
+// New returns a Writer for format that writes to w.
+func New(format string, w io.Writer, opt Options) (Writer, error) {
+	switch format {
+	case "table":
+		return newTable(w, opt), nil
+	case "json":
+		return newJSON(w), nil
+	case "jsonl":
+		return newJSONL(w), nil
+	case "csv":
+		return newCSV(w, opt), nil
+	case "markdown":
+		return newMarkdown(w, opt), nil
+	}
+	return nil, unknownFormat(format)
+}
+
+// WriteCatalog writes the provider catalog (`mxscope providers`) in one of
+// the Formats, entries in the order of cat.List.
+func WriteCatalog(format string, w io.Writer, cat *providers.Catalog, opt Options) error {
+	if cat == nil {
+		return errors.New("report: no catalog")
+	}
+	switch format {
+	case "table":
+		return catalogTable(w, cat, opt)
+	case "json":
+		return catalogJSON(w, cat)
+	case "jsonl":
+		return catalogJSONL(w, cat)
+	case "csv":
+		return catalogCSV(w, cat)
+	case "markdown":
+		return catalogMarkdown(w, cat)
+	}
+	return unknownFormat(format)
+}
+
+// catalogHeader is the column set of the catalog in table, csv and markdown.
+var catalogHeader = []string{"id", "key", "name", "kind", "mx", "spf", "source"}
+
+// catalogRow returns a provider's cells, raw; lists are joined with sep.
+func catalogRow(p *providers.Provider, sep string) []string {
+	return []string{p.ID, p.Key, p.Name, string(p.Kind), strings.Join(p.MX, sep), strings.Join(p.SPF, sep), p.Source}
+}
+
+// The cells below are shared by the table and Markdown formats. They return
+// raw text; each format escapes it.
+
+// or returns s, or "-" when s is empty, so no cell is blank.
+func or(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// mailboxCell names the mailbox host, with the confidence when it is not high.
+func mailboxCell(r *scanner.Result) string {
+	if r.Mailbox == "" {
+		return "-"
+	}
+	if r.Confidence != "" && r.Confidence != scanner.ConfidenceHigh {
+		return r.Mailbox + " (" + string(r.Confidence) + ")"
+	}
+	return r.Mailbox
+}
+
+// allTerm spells an SPF "all" result the way it is written in the record.
+var allTerm = map[string]string{"fail": "-all", "softfail": "~all", "neutral": "?all", "pass": "+all"}
+
+// spfCell is "ok ~all" for a record with an all term, else the status;
+// "none" reads as "missing" so it is not mistaken for a policy.
+func spfCell(s scanner.SPF) string {
+	switch s.Status {
+	case "":
+		return "-"
+	case "none":
+		return "missing"
+	case "ok":
+		if t, ok := allTerm[s.All]; ok {
+			return "ok " + t
+		}
+	}
+	return s.Status
+}
+
+// dmarcCell is the policy in record syntax ("p=reject", with "pct=50" when
+// only part of the mail is covered), or the status: "missing", "invalid",
+// "temperror".
+func dmarcCell(d scanner.DMARC) string {
+	switch d.Status {
+	case "":
+		return "-"
+	case "none":
+		return "missing"
+	case "ok":
+		if d.Policy == "" {
+			return "ok"
+		}
+		s := "p=" + d.Policy
+		if d.Pct != nil && *d.Pct < 100 {
+			s += " pct=" + strconv.Itoa(*d.Pct)
+		}
+		return s
+	}
+	return d.Status
+}
+
+// severities in the order findings are counted, worst first.
+var severities = []scanner.Severity{scanner.SeverityHigh, scanner.SeverityMedium, scanner.SeverityLow, scanner.SeverityInfo}
+
+// countSeverities is "2 high, 1 medium", worst first, or "-" for none.
+func countSeverities(n map[scanner.Severity]int) string {
+	var parts []string
+	for _, s := range severities {
+		if n[s] > 0 {
+			parts = append(parts, strconv.Itoa(n[s])+" "+string(s))
+		}
+	}
+	// A severity the scanner invents later still shows, after the known ones.
+	var other []string
+	for s, k := range n {
+		if k > 0 && s.Rank() == 0 {
+			other = append(other, strconv.Itoa(k)+" "+string(s))
+		}
+	}
+	slices.Sort(other)
+	return or(strings.Join(append(parts, other...), ", "))
+}
+
+func findingsCell(r *scanner.Result) string {
+	n := map[scanner.Severity]int{}
+	for _, f := range r.Findings {
+		n[f.Severity]++
+	}
+	return countSeverities(n)
+}
+
+// matchCell says which layer matched the --provider filter: "gateway" for
+// one provider, "proofpoint:gateway,microsoft:mailbox" for several.
+func matchCell(r *scanner.Result, ids []string) string {
+	var parts []string
+	for _, id := range ids {
+		if layer, ok := r.HasProvider(id); ok {
+			if len(ids) == 1 {
+				return layer
+			}
+			parts = append(parts, id+":"+layer)
+		}
+	}
+	return or(strings.Join(parts, ","))
+}
+
+// labelCell is the value of the first label key, the table's label column.
+func labelCell(r *scanner.Result, opt Options) string {
+	return or(r.Labels.String(opt.LabelKeys[0]))
+}
+
+// domainOf names a result: its domain, or the entry as written when it is
+// not a valid domain.
+func domainOf(r *scanner.Result) string {
+	if r.Domain == "" {
+		return r.Input
+	}
+	return r.Domain
+}
+
+// The honest words: what the report does and does not show. Every
+// human-readable report ends with them.
+const (
+	honestMX  = "An MX record shows where mail for a domain is delivered, not that a campaign was targeted or compromised."
+	honestSPF = "SPF lists who may send as a domain; it does not prove where mailboxes are hosted."
+)
+
+// layer is one part of the provider summary.
+type layer struct {
+	title  string
+	counts []scanner.Count
+}
+
+func layers(s scanner.Summary) []layer {
+	return []layer{
+		{"Where mail is received (most-preferred MX), " + strconv.Itoa(s.Scanned) + " scanned", s.Provider},
+		{"Gateway (security gateway or forwarder in front)", s.Gateway},
+		{"Mailbox host", s.Mailbox},
+		{"Authorised senders (SPF)", s.Senders},
+	}
+}
+
+// notCounted is "2 timeout, 1 nxdomain: not counted above", most common
+// first, or "" when every target was scanned.
+func notCounted(s scanner.Summary) string {
+	var c []scanner.Count
+	for st, n := range s.Statuses {
+		if st != scanner.StatusOK && n > 0 {
+			c = append(c, scanner.Count{ID: string(st), Count: n})
+		}
+	}
+	if len(c) == 0 {
+		return ""
+	}
+	slices.SortFunc(c, func(a, b scanner.Count) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	parts := make([]string, len(c))
+	for i, x := range c {
+		parts[i] = strconv.Itoa(x.Count) + " " + x.ID
+	}
+	return strings.Join(parts, ", ") + ": not counted above"
+}
+
+// tenantLine is "microsoft tenant contoso-com: a.example, b.example".
+func tenantLine(g scanner.TenantGroup) string {
+	return g.Provider + " tenant " + g.Tenant + ": " + strings.Join(g.Domains, ", ")
+}
