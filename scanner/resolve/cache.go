@@ -1,0 +1,270 @@
+package resolve
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Querier asks one DNS question. *Client and *Cache implement it; tests use fakes.
+type Querier interface {
+	Query(ctx context.Context, name string, qtype uint16) Answer
+}
+
+var _ Querier = (*Cache)(nil)
+
+// CacheStats counts a Cache's questions.
+type CacheStats struct {
+	Hits   uint64 // answered without a new query: from the cache or by sharing an identical query in flight
+	Misses uint64 // passed on to the Querier
+	Shared uint64 // of the Hits, those that waited for an identical query in flight
+}
+
+// cacheShards spreads the cache's lock; a power of two.
+const cacheShards = 64
+
+// Cache remembers every answer for the life of a scan (no TTLs: a scan is
+// short, and one answer per name keeps the report consistent) and collapses
+// concurrent identical questions into one query. Failures are cached like
+// answers, after the Client's retries, so a broken name costs its timeout
+// once per scan, not once per domain that mentions it. The only answers not
+// cached are those cut short by the caller's context ending (or by the
+// Querier closing): the next caller asks again. It is safe for concurrent use.
+type Cache struct {
+	q      Querier
+	seed   maphash.Seed
+	shards [cacheShards]cacheShard
+
+	hits, misses, shared atomic.Uint64
+}
+
+type cacheShard struct {
+	mu sync.Mutex
+	m  map[cacheKey]*entry
+}
+
+type cacheKey struct {
+	name  string // canonical
+	qtype uint16
+}
+
+// entry is an answer, or a query in flight while done is open.
+type entry struct {
+	done  chan struct{}
+	ans   Answer // set before done is closed
+	retry bool   // the answer was not cacheable: waiters ask again
+}
+
+// NewCache returns an empty cache in front of q.
+func NewCache(q Querier) *Cache {
+	c := &Cache{q: q, seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[cacheKey]*entry)
+	}
+	return c
+}
+
+// Stats returns the hit and miss counters.
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Shared: c.shared.Load()}
+}
+
+// Query answers from the cache, or asks the Querier once for everyone asking
+// the same (name, qtype) meanwhile. A caller whose ctx ends stops waiting at
+// once (StatusError wrapping ctx.Err()); the query itself runs on the ctx
+// of the caller who started it. The returned Answer is shared: do not
+// modify its slices.
+func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
+	key := cacheKey{canonical(name), qtype}
+	sh := &c.shards[maphash.String(c.seed, key.name)&(cacheShards-1)]
+	for {
+		sh.mu.Lock()
+		e := sh.m[key]
+		if e == nil {
+			e = &entry{done: make(chan struct{})}
+			sh.m[key] = e
+			sh.mu.Unlock()
+			c.misses.Add(1)
+			return c.fill(ctx, sh, key, e)
+		}
+		sh.mu.Unlock()
+		select {
+		case <-e.done:
+			if !e.retry {
+				c.hits.Add(1)
+				return e.ans
+			}
+			// the query was cut short by its caller's context; try again
+			// (or return if ours ended too)
+			if err := ctx.Err(); err != nil {
+				return ctxAnswer(err)
+			}
+			continue
+		default:
+		}
+		select {
+		case <-e.done:
+			if !e.retry {
+				c.hits.Add(1)
+				c.shared.Add(1)
+				return e.ans
+			}
+			if err := ctx.Err(); err != nil {
+				return ctxAnswer(err)
+			}
+		case <-ctx.Done():
+			return ctxAnswer(ctx.Err())
+		}
+	}
+}
+
+// fill runs the query for e and publishes its answer. If the Querier panics,
+// the entry is withdrawn so that other callers do not wait forever.
+func (c *Cache) fill(ctx context.Context, sh *cacheShard, key cacheKey, e *entry) Answer {
+	keep := false
+	defer func() {
+		if !keep { // not cacheable, or the Querier panicked
+			sh.mu.Lock()
+			delete(sh.m, key)
+			sh.mu.Unlock()
+			e.retry = true
+		}
+		close(e.done)
+	}()
+	a := c.q.Query(ctx, key.name, key.qtype)
+	e.ans = a
+	keep = cacheable(ctx, a)
+	return a
+}
+
+// cacheable reports whether a is about DNS rather than about this caller:
+// not cut short by ctx ending or by the client closing.
+func cacheable(ctx context.Context, a Answer) bool {
+	if errors.Is(a.Err, context.Canceled) || errors.Is(a.Err, context.DeadlineExceeded) || errors.Is(a.Err, ErrClosed) {
+		return false
+	}
+	if ctx.Err() != nil && (a.Status == StatusError || a.Status == StatusTimeout) {
+		return false
+	}
+	return true
+}
+
+// lookup applies the void convention: records for StatusOK; nil, nil for
+// NXDOMAIN and NODATA; an *Error for anything else.
+func (c *Cache) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	a := c.Query(ctx, name, qtype)
+	switch a.Status {
+	case StatusOK:
+		return a.Records, nil
+	case StatusNXDomain, StatusNoData:
+		return nil, nil
+	}
+	return nil, &Error{Name: bare(canonical(name)), Type: qtype, Status: a.Status, Err: a.Err}
+}
+
+// LookupTXT returns the TXT records of name, each as the raw bytes of its
+// character-strings concatenated with nothing (see TXTString). NXDOMAIN or
+// NODATA give (nil, nil); other failures an *Error.
+func (c *Cache) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	rrs, err := c.lookup(ctx, name, dns.TypeTXT)
+	if err != nil || len(rrs) == 0 {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		if t, ok := rr.(*dns.TXT); ok {
+			out = append(out, TXTString(t))
+		}
+	}
+	return out, nil
+}
+
+// LookupA returns the IPv4 addresses of name, with the void convention of LookupTXT.
+func (c *Cache) LookupA(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := c.lookup(ctx, name, dns.TypeA)
+	if err != nil || len(rrs) == 0 {
+		return nil, err
+	}
+	out := make([]netip.Addr, 0, len(rrs))
+	for _, rr := range rrs {
+		if a, ok := rr.(*dns.A); ok {
+			if ip, ok := netip.AddrFromSlice(a.A); ok {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out, nil
+}
+
+// LookupAAAA returns the IPv6 addresses of name, with the void convention of LookupTXT.
+func (c *Cache) LookupAAAA(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := c.lookup(ctx, name, dns.TypeAAAA)
+	if err != nil || len(rrs) == 0 {
+		return nil, err
+	}
+	out := make([]netip.Addr, 0, len(rrs))
+	for _, rr := range rrs {
+		if a, ok := rr.(*dns.AAAA); ok {
+			if ip, ok := netip.AddrFromSlice(a.AAAA); ok && ip.Is6() {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out, nil
+}
+
+// LookupMX returns the exchange names of name's MX records, lower-case
+// without trailing dot, most preferred first (ties by name). A null MX
+// (RFC 7505, exchange ".") appears as ".". Void convention as LookupTXT.
+func (c *Cache) LookupMX(ctx context.Context, name string) ([]string, error) {
+	rrs, err := c.lookup(ctx, name, dns.TypeMX)
+	if err != nil || len(rrs) == 0 {
+		return nil, err
+	}
+	mxs := make([]*dns.MX, 0, len(rrs))
+	for _, rr := range rrs {
+		if mx, ok := rr.(*dns.MX); ok {
+			mxs = append(mxs, mx)
+		}
+	}
+	sort.SliceStable(mxs, func(i, j int) bool {
+		if mxs[i].Preference != mxs[j].Preference {
+			return mxs[i].Preference < mxs[j].Preference
+		}
+		return asciiLower(mxs[i].Mx) < asciiLower(mxs[j].Mx)
+	})
+	out := make([]string, len(mxs))
+	for i, mx := range mxs {
+		out[i] = bare(canonical(mx.Mx))
+	}
+	return out, nil
+}
+
+// LookupPTR returns the names ip points back to, lower-case without
+// trailing dot. Void convention as LookupTXT.
+func (c *Cache) LookupPTR(ctx context.Context, ip netip.Addr) ([]string, error) {
+	if !ip.IsValid() {
+		return nil, &Error{Name: "invalid IP", Type: dns.TypePTR, Status: StatusError, Err: ErrBadName}
+	}
+	rev, err := dns.ReverseAddr(ip.Unmap().WithZone("").String())
+	if err != nil {
+		return nil, &Error{Name: ip.String(), Type: dns.TypePTR, Status: StatusError, Err: err}
+	}
+	rrs, err := c.lookup(ctx, rev, dns.TypePTR)
+	if err != nil || len(rrs) == 0 {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		if p, ok := rr.(*dns.PTR); ok {
+			out = append(out, bare(canonical(p.Ptr)))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,592 @@
+package resolve
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Config configures a Client.
+type Config struct {
+	// Servers are the resolvers, "host:port" (see ParseServer); required.
+	// SystemServers gives the system's.
+	Servers []string
+	// Timeout bounds each attempt (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Retries is the number of extra attempts after the first, each on the
+	// next server: 0 means none, negative means DefaultRetries.
+	Retries int
+	// QPS caps the queries sent per second across all servers, retries and
+	// TCP fallbacks included (0: no cap).
+	QPS float64
+	// UDPSize is the EDNS0 buffer size advertised (DefaultUDPSize when 0; at least 512).
+	UDPSize uint16
+	// Sockets is the number of UDP sockets per server (DefaultSockets when
+	// 0); each carries many queries in flight.
+	Sockets int
+}
+
+// Stats counts a Client's traffic since it was created.
+type Stats struct {
+	Queries      uint64 // queries sent: every attempt, over UDP or TCP
+	Retries      uint64 // attempts after the first
+	Responses    uint64 // replies accepted (matching ID and question, parseable), TCP included
+	Timeouts     uint64 // attempts that ended without a usable reply in time
+	TCPFallbacks uint64 // truncated UDP replies retried over TCP
+	Discarded    uint64 // replies dropped: unknown ID, mismatched question, unparseable
+	Throttled    uint64 // queries that waited for the QPS cap
+}
+
+// maxInflight caps the queries waiting on one socket, keeping random ID
+// selection quick and IDs unpredictable.
+const maxInflight = 1 << 15
+
+// maxUDPReply is the largest UDP payload; reading into a buffer this big
+// means no reply is ever silently cut short.
+const maxUDPReply = 65535
+
+// Client sends DNS queries to a set of resolvers. It is safe for concurrent
+// use; Close releases its sockets and goroutines.
+type Client struct {
+	servers []*server
+	timeout time.Duration
+	retries int
+	udpSize uint16
+	limit   *bucket // nil: no QPS cap
+	tcp     dns.Client
+	next    atomic.Uint32 // round-robin start server
+
+	// backoff returns the pause before retry number attempt (1-based);
+	// tests replace it to skip the wait.
+	backoff func(attempt int) time.Duration
+
+	msgs sync.Pool // *outMsg: query template and pack buffer
+
+	done      chan struct{}   // closed by Close
+	closeCtx  context.Context // cancelled by Close, ends TCP exchanges
+	closeFn   context.CancelFunc
+	closeOnce sync.Once
+	readers   sync.WaitGroup
+
+	queries, retriesN, responses, timeouts, tcpFallbacks, discarded, throttled atomic.Uint64
+}
+
+var _ Querier = (*Client)(nil)
+
+// server is one resolver and its sockets.
+type server struct {
+	addr  string // resolved "ip:port", used for TCP too
+	socks []*udpSock
+	next  atomic.Uint32
+}
+
+// udpSock is one connected UDP socket. A single reader goroutine reads
+// replies and hands each to the query waiting on its ID.
+type udpSock struct {
+	c       *Client
+	conn    *net.UDPConn
+	mu      sync.Mutex
+	pending map[uint16]*waiter
+}
+
+// waiter is one attempt waiting for its reply. Waiters are pooled with their
+// channel and timer.
+type waiter struct {
+	ch       chan *[]byte // replies whose ID and question match; buffered
+	question []byte       // packed question: name, type, class
+	nameLen  int
+	timer    *time.Timer
+}
+
+// outMsg is a reusable query: a Msg with one question and an OPT record, and
+// the buffer it packs into.
+type outMsg struct {
+	m   dns.Msg
+	buf []byte
+}
+
+var (
+	waiters = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return &waiter{ch: make(chan *[]byte, 2), timer: t}
+	}}
+	// replyBufs holds copies of replies on their way from a reader to a waiter.
+	replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+)
+
+// NewClient opens the sockets and starts their readers. Server addresses
+// are resolved once, here.
+func NewClient(cfg Config) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, fmt.Errorf("%w: Config.Servers is empty (hint: use SystemServers)", ErrNoServers)
+	}
+	c := &Client{
+		timeout: cfg.Timeout,
+		retries: cfg.Retries,
+		udpSize: cfg.UDPSize,
+		backoff: jitteredBackoff,
+		done:    make(chan struct{}),
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.retries < 0 {
+		c.retries = DefaultRetries
+	}
+	if c.udpSize == 0 {
+		c.udpSize = DefaultUDPSize
+	}
+	c.udpSize = max(c.udpSize, dns.MinMsgSize)
+	nsock := cfg.Sockets
+	if nsock <= 0 {
+		nsock = DefaultSockets
+	}
+	if cfg.QPS > 0 {
+		c.limit = newBucket(cfg.QPS, time.Now)
+	}
+	c.tcp = dns.Client{Net: "tcp", Timeout: c.timeout}
+	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
+	c.msgs.New = func() any {
+		o := &outMsg{buf: make([]byte, 0, 512)}
+		o.m.RecursionDesired = true
+		o.m.Question = make([]dns.Question, 1)
+		o.m.SetEdns0(c.udpSize, false)
+		return o
+	}
+
+	for _, s := range cfg.Servers {
+		addr, err := ParseServer(s)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%w %q: %w", ErrBadServer, s, err)
+		}
+		srv := &server{addr: ua.String()}
+		c.servers = append(c.servers, srv)
+		for range nsock {
+			conn, err := net.DialUDP("udp", nil, ua)
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("resolve: opening a socket to %s: %w", addr, err)
+			}
+			_ = conn.SetReadBuffer(4 << 20) // absorb bursts of replies; best effort
+			_ = conn.SetWriteBuffer(1 << 20)
+			us := &udpSock{c: c, conn: conn, pending: make(map[uint16]*waiter)}
+			srv.socks = append(srv.socks, us)
+			c.readers.Add(1)
+			go us.read()
+		}
+	}
+	return c, nil
+}
+
+// Close stops the readers and closes the sockets; queries still waiting end
+// with StatusError and ErrClosed. It waits for the readers to exit.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.closeFn()
+		for _, srv := range c.servers {
+			for _, s := range srv.socks {
+				s.conn.Close()
+			}
+		}
+	})
+	c.readers.Wait()
+	return nil
+}
+
+// Stats returns the traffic counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Queries:      c.queries.Load(),
+		Retries:      c.retriesN.Load(),
+		Responses:    c.responses.Load(),
+		Timeouts:     c.timeouts.Load(),
+		TCPFallbacks: c.tcpFallbacks.Load(),
+		Discarded:    c.discarded.Load(),
+		Throttled:    c.throttled.Load(),
+	}
+}
+
+// jitteredBackoff waits 50-150ms times the attempt number, capped at one
+// second: enough for a brief overload to pass, not enough to stall a scan.
+func jitteredBackoff(attempt int) time.Duration {
+	d := time.Duration(attempt) * (50*time.Millisecond + rand.N(100*time.Millisecond))
+	return min(d, time.Second)
+}
+
+// Query asks the resolvers for (name, qtype), class IN, with RD set.
+//
+// Each attempt goes to the next server, starting from a round-robin
+// position so load spreads. A timeout or a network error moves on to the
+// next attempt while Retries allow. SERVFAIL and REFUSED are worth one
+// retry at most: SERVFAIL is retried once even with a single server (it is
+// often transient at a recursive resolver), REFUSED only when there is
+// another server to ask (one server refusing will refuse again). The last
+// attempt's status wins, so all attempts timing out gives StatusTimeout.
+// When ctx ends the query returns at once with StatusError and an Err
+// wrapping ctx.Err().
+func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
+	fqdn := canonical(name)
+	select {
+	case <-c.done:
+		return failed(StatusError, ErrClosed)
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxAnswer(err)
+	}
+	if _, ok := dns.IsDomainName(fqdn); !ok {
+		return failed(StatusError, fmt.Errorf("%w %q", ErrBadName, name))
+	}
+
+	o := c.msgs.Get().(*outMsg)
+	defer c.msgs.Put(o)
+	o.m.Question[0] = dns.Question{Name: fqdn, Qtype: qtype, Qclass: dns.ClassINET}
+	packed, err := o.m.PackBuffer(o.buf[:cap(o.buf)])
+	if err != nil {
+		return failed(StatusError, fmt.Errorf("%w %q: %w", ErrBadName, name, err))
+	}
+	o.buf = packed[:0]
+	qlen := questionLen(packed[12:])
+	if qlen < 0 || qlen > len(packed)-12 {
+		return failed(StatusError, fmt.Errorf("%w %q", ErrBadName, name))
+	}
+	q := query{fqdn: fqdn, qtype: qtype, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+
+	n := len(c.servers)
+	start := int(c.next.Add(1) - 1)
+	rcodeRetried := false
+	var last Answer
+	for i := 0; i <= c.retries; i++ {
+		if i > 0 {
+			c.retriesN.Add(1)
+			if err := c.sleep(ctx, c.backoff(i)); err != nil {
+				return c.stopAnswer(ctx, err)
+			}
+		}
+		var retry bool
+		last, retry = c.attempt(ctx, c.servers[(start+i)%n], &q)
+		switch last.Status {
+		case StatusServFail, StatusRefused:
+			if rcodeRetried || (last.Status == StatusRefused && n == 1) {
+				return last
+			}
+			rcodeRetried = true
+		default:
+			if !retry {
+				return last
+			}
+		}
+	}
+	return last
+}
+
+// query is one question being asked: canonical name, type, and the packed
+// message whose first two bytes each attempt overwrites with its ID.
+type query struct {
+	fqdn     string
+	qtype    uint16
+	packed   []byte
+	question []byte // packed[12:]: name, type, class
+	nameLen  int
+}
+
+func failed(s Status, err error) Answer { return Answer{Status: s, Rcode: NoRcode, Err: err} }
+
+func ctxAnswer(err error) Answer {
+	return failed(StatusError, fmt.Errorf("resolve: query abandoned: %w", err))
+}
+
+// stopAnswer is the answer when a wait ended early: ctx or Close.
+func (c *Client) stopAnswer(ctx context.Context, err error) Answer {
+	if errors.Is(err, ErrClosed) {
+		return failed(StatusError, err)
+	}
+	return ctxAnswer(ctx.Err())
+}
+
+// sleep waits d, or until ctx ends or the client closes.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return ErrClosed
+	}
+}
+
+// attempt sends q once to srv over UDP (then TCP if the reply is truncated)
+// and reports the answer and whether another attempt may do better.
+func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bool) {
+	if c.limit != nil {
+		if err := c.limit.wait(ctx, c.done, func() { c.throttled.Add(1) }); err != nil {
+			return c.stopAnswer(ctx, err), false
+		}
+	}
+	w := waiters.Get().(*waiter)
+	defer waiters.Put(w)
+	w.question, w.nameLen = q.question, q.nameLen
+	s, id, ok := srv.register(w)
+	if !ok {
+		return failed(StatusError, fmt.Errorf("%w on %s", ErrBusy, srv.addr)), true
+	}
+	defer s.unregister(id, w)
+	binary.BigEndian.PutUint16(q.packed, id)
+
+	c.queries.Add(1)
+	if _, err := s.conn.Write(q.packed); err != nil {
+		select {
+		case <-c.done:
+			return failed(StatusError, ErrClosed), false
+		default:
+		}
+		return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, err)), true
+	}
+	w.timer.Reset(c.timeout)
+	defer w.timer.Stop()
+	for {
+		select {
+		case b := <-w.ch:
+			a, tc, ok := parseReply(*b, q, srv.addr)
+			putReply(b)
+			if !ok {
+				c.discarded.Add(1)
+				continue // a forged or broken reply: the real one may still come
+			}
+			c.responses.Add(1)
+			if tc {
+				return c.exchangeTCP(ctx, srv, q)
+			}
+			return a, false
+		case <-w.timer.C:
+			c.timeouts.Add(1)
+			return failed(StatusTimeout, fmt.Errorf("%w: no reply from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
+		case <-ctx.Done():
+			return ctxAnswer(ctx.Err()), false
+		case <-c.done:
+			return failed(StatusError, ErrClosed), false
+		}
+	}
+}
+
+// parseReply turns a UDP reply that dispatch matched to q into an Answer.
+// tc reports a truncated reply, which is not parsed: it may be cut anywhere
+// and the answer will come over TCP. ok is false when the reply cannot be
+// parsed and must be discarded.
+func parseReply(b []byte, q *query, server string) (a Answer, tc, ok bool) {
+	if len(b) < 12 {
+		return Answer{}, false, false
+	}
+	if b[2]&0x02 != 0 {
+		return Answer{}, true, true
+	}
+	var m dns.Msg
+	if err := m.Unpack(b); err != nil || len(m.Question) != 1 {
+		return Answer{}, false, false
+	}
+	return answerFrom(&m, q.fqdn, q.qtype, server), false, true
+}
+
+// exchangeTCP asks q again over a fresh TCP connection to srv, after a
+// truncated UDP reply (RFC 7766).
+func (c *Client) exchangeTCP(ctx context.Context, srv *server, q *query) (Answer, bool) {
+	c.tcpFallbacks.Add(1)
+	if c.limit != nil {
+		if err := c.limit.wait(ctx, c.done, func() { c.throttled.Add(1) }); err != nil {
+			return c.stopAnswer(ctx, err), false
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(q.fqdn, q.qtype)
+	m.SetEdns0(c.udpSize, false)
+	tctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	stop := context.AfterFunc(c.closeCtx, cancel)
+	defer stop()
+
+	c.queries.Add(1)
+	r, _, err := c.tcp.ExchangeContext(tctx, m, srv.addr)
+	switch {
+	case ctx.Err() != nil:
+		return ctxAnswer(ctx.Err()), false
+	case c.closeCtx.Err() != nil:
+		return failed(StatusError, ErrClosed), false
+	case err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)):
+		c.timeouts.Add(1)
+		return failed(StatusTimeout, fmt.Errorf("%w: no reply over TCP from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
+	case err != nil:
+		if errors.Is(err, dns.ErrId) {
+			c.discarded.Add(1)
+		}
+		return failed(StatusError, fmt.Errorf("resolve: TCP to %s: %w", srv.addr, err)), true
+	case !msgQuestionMatches(r, q.fqdn, q.qtype) || !r.Response:
+		c.discarded.Add(1)
+		return failed(StatusError, fmt.Errorf("%w (TCP from %s)", ErrMismatch, srv.addr)), true
+	}
+	c.responses.Add(1)
+	return answerFrom(r, q.fqdn, q.qtype, srv.addr), false
+}
+
+// register puts w on one of srv's sockets under a free random ID.
+func (srv *server) register(w *waiter) (*udpSock, uint16, bool) {
+	first := int(srv.next.Add(1))
+	for i := range srv.socks {
+		s := srv.socks[(first+i)%len(srv.socks)]
+		if id, ok := s.register(w); ok {
+			return s, id, true
+		}
+	}
+	return nil, 0, false
+}
+
+func (s *udpSock) register(w *waiter) (uint16, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) >= maxInflight {
+		return 0, false
+	}
+	for {
+		id := uint16(rand.Uint32())
+		if _, busy := s.pending[id]; !busy {
+			s.pending[id] = w
+			return id, true
+		}
+	}
+}
+
+// unregister removes w; once it returns no reader can deliver to w, so the
+// replies still buffered are released and w can be reused.
+func (s *udpSock) unregister(id uint16, w *waiter) {
+	s.mu.Lock()
+	delete(s.pending, id)
+	s.mu.Unlock()
+	for {
+		select {
+		case b := <-w.ch:
+			putReply(b)
+		default:
+			w.question = nil
+			return
+		}
+	}
+}
+
+// read is the socket's reader goroutine: it reads replies (in batches where
+// the platform allows) and dispatches them until the client closes.
+func (s *udpSock) read() {
+	defer s.c.readers.Done()
+	next := s.reader()
+	errs := 0
+	for {
+		err := next(s.dispatch)
+		if err == nil {
+			errs = 0
+			continue
+		}
+		select {
+		case <-s.c.done:
+			return
+		default:
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		// An ICMP error (ECONNREFUSED) surfaces here on a connected
+		// socket; the queries it concerns time out and move on. Pause
+		// if errors repeat so that a persistent one cannot spin.
+		if errs++; errs > 8 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// readOne is the portable reader: one datagram per call, into a buffer big
+// enough for any UDP payload so that nothing is cut short.
+func (s *udpSock) readOne() func(func([]byte, bool)) error {
+	buf := make([]byte, maxUDPReply)
+	return func(dispatch func([]byte, bool)) error {
+		n, err := s.conn.Read(buf)
+		if err != nil {
+			return err
+		}
+		dispatch(buf[:n], false)
+		return nil
+	}
+}
+
+// dispatch hands a reply to the query waiting for it, or discards it: not a
+// response to a standard query, no waiter for its ID, or a question other
+// than the waiter's. cut reports a datagram longer than the read buffer; it
+// is delivered marked truncated (TC), so the query moves to TCP. dispatch
+// never blocks and never keeps b.
+func (s *udpSock) dispatch(b []byte, cut bool) {
+	if !plausibleReply(b) {
+		s.c.discarded.Add(1)
+		return
+	}
+	id := binary.BigEndian.Uint16(b)
+	s.mu.Lock()
+	w := s.pending[id]
+	if w == nil || !sameQuestion(b[12:], w.question, w.nameLen) {
+		s.mu.Unlock()
+		s.c.discarded.Add(1)
+		return
+	}
+	rb := getReply(len(b))
+	copy(*rb, b)
+	if cut {
+		(*rb)[2] |= 0x02
+	}
+	select {
+	case w.ch <- rb:
+	default: // the waiter already has replies queued
+		putReply(rb)
+		s.c.discarded.Add(1)
+	}
+	s.mu.Unlock()
+}
+
+// plausibleReply checks the header: long enough, QR set, opcode QUERY,
+// exactly one question.
+func plausibleReply(b []byte) bool {
+	return len(b) >= 12 && b[2]&0x80 != 0 && (b[2]>>3)&0x0f == dns.OpcodeQuery &&
+		binary.BigEndian.Uint16(b[4:]) == 1
+}
+
+func getReply(n int) *[]byte {
+	b := replyBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+func putReply(b *[]byte) {
+	if cap(*b) <= 8192 { // don't let a few huge replies pin memory
+		replyBufs.Put(b)
+	}
+}
