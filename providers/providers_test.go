@@ -15,7 +15,7 @@ func TestEmbeddedCatalogParses(t *testing.T) {
 	if _, err := Parse(bytes.NewReader(embedded)); err != nil {
 		t.Fatalf("Parse(catalog.yaml) error = %v; want nil", err)
 	}
-	if Default() != Default() {
+	if a, b := Default(), Default(); a != b {
 		t.Error("Default() returned two catalogs; want one parsed once")
 	}
 }

@@ -41,7 +41,7 @@ type Stats struct {
 	Retries      uint64 // attempts after the first
 	Responses    uint64 // replies accepted (matching ID and question, parseable), TCP included
 	Timeouts     uint64 // attempts that ended without a usable reply in time
-	TCPFallbacks uint64 // truncated UDP replies retried over TCP
+	TCPFallbacks uint64 // queries asked over TCP: after a truncated UDP reply, or as the last try after UDP timeouts
 	Discarded    uint64 // replies dropped: unknown ID, mismatched question, unparseable
 	Throttled    uint64 // queries that waited for the QPS cap
 }
@@ -49,10 +49,6 @@ type Stats struct {
 // maxInflight caps the queries waiting on one socket, keeping random ID
 // selection quick and IDs unpredictable.
 const maxInflight = 1 << 15
-
-// maxUDPReply is the largest UDP payload; reading into a buffer this big
-// means no reply is ever silently cut short.
-const maxUDPReply = 65535
 
 // Client sends DNS queries to a set of resolvers. It is safe for concurrent
 // use; Close releases its sockets and goroutines.
@@ -239,6 +235,7 @@ func jitteredBackoff(attempt int) time.Duration {
 // often transient at a recursive resolver), REFUSED only when there is
 // another server to ask (one server refusing will refuse again). The last
 // attempt's status wins, so all attempts timing out gives StatusTimeout.
+// When every UDP attempt timed out, the last one goes over TCP.
 // When ctx ends the query returns at once with StatusError and an Err
 // wrapping ctx.Err().
 func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
@@ -281,7 +278,21 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 			}
 		}
 		var retry bool
-		last, retry = c.attempt(ctx, c.servers[(start+i)%n], &q)
+		srv := c.servers[(start+i)%n]
+		if i > 0 && i == c.retries && last.Status == StatusTimeout {
+			// Every UDP attempt so far went unanswered. On a lossy
+			// path TCP's own retransmission gets through where
+			// another datagram may not, so the last try uses TCP.
+			timedOut := last
+			last, retry = c.exchangeTCP(ctx, srv, &q)
+			if last.Status == StatusError && last.Rcode == NoRcode && ctx.Err() == nil {
+				// TCP failed in transport too (refused, reset): the
+				// truer account of this query is that nothing answered.
+				last = timedOut
+			}
+		} else {
+			last, retry = c.attempt(ctx, srv, &q)
+		}
 		switch last.Status {
 		case StatusServFail, StatusRefused:
 			if rcodeRetried || (last.Status == StatusRefused && n == 1) {
@@ -520,20 +531,6 @@ func (s *udpSock) read() {
 		if errs++; errs > 8 {
 			time.Sleep(10 * time.Millisecond)
 		}
-	}
-}
-
-// readOne is the portable reader: one datagram per call, into a buffer big
-// enough for any UDP payload so that nothing is cut short.
-func (s *udpSock) readOne() func(func([]byte, bool)) error {
-	buf := make([]byte, maxUDPReply)
-	return func(dispatch func([]byte, bool)) error {
-		n, err := s.conn.Read(buf)
-		if err != nil {
-			return err
-		}
-		dispatch(buf[:n], false)
-		return nil
 	}
 }
 

@@ -242,8 +242,10 @@ func TestAllAttemptsTimingOutGiveTimeout(t *testing.T) {
 	if a.Status != StatusTimeout || !errors.Is(a.Err, ErrTimeout) || a.Rcode != NoRcode {
 		t.Errorf("got %v (%v, rcode %d); want timeout", a.Status, a.Err, a.Rcode)
 	}
-	if st := c.Stats(); st.Timeouts != 3 || st.Retries != 2 {
-		t.Errorf("got %+v; want 3 timeouts and 2 retries", st)
+	// Two UDP attempts time out; the last try goes over TCP, which the
+	// dead servers refuse, and the query still reports a timeout.
+	if st := c.Stats(); st.Timeouts != 2 || st.Retries != 2 || st.TCPFallbacks != 1 {
+		t.Errorf("got %+v; want 2 UDP timeouts, 2 retries, 1 TCP attempt", st)
 	}
 }
 
@@ -828,5 +830,23 @@ func TestOversizedUDPReplyIsNotLost(t *testing.T) {
 		// Batched reads use 4 KiB buffers: a longer datagram is cut by
 		// the kernel and must be asked again over TCP.
 		t.Errorf("got %+v; want 1 TCP fallback", c.Stats())
+	}
+}
+
+func TestLastAttemptUsesTCPWhenUDPKeepsTimingOut(t *testing.T) {
+	srv := dnstest.New(t, "lossy.example. TXT \"v=spf1 -all\"\n")
+	// Every UDP query is lost; TCP gets through, as on a lossy link.
+	srv.SetHook(func(q dnstest.Query) dnstest.Action { return dnstest.Action{Drop: q.Proto == "udp"} })
+	c, err := NewClient(Config{Servers: []string{srv.Addr()}, Timeout: 100 * time.Millisecond, Retries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a := c.Query(context.Background(), "lossy.example", dns.TypeTXT)
+	if a.Status != StatusOK {
+		t.Fatalf("status %s (%v); want ok from the TCP attempt", a.Status, a.Err)
+	}
+	if st := c.Stats(); st.TCPFallbacks != 1 || st.Timeouts != 2 {
+		t.Errorf("stats %+v; want 2 UDP timeouts then 1 TCP attempt", st)
 	}
 }

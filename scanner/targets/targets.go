@@ -74,7 +74,7 @@ const (
 // Errors of a whole file; each comes wrapped in a *FileError.
 var (
 	ErrSyntax   = errors.New("targets: not valid YAML")
-	ErrShape    = errors.New("targets: not a list of domains, nor a map with targets:")
+	ErrShape    = errors.New("targets: neither a list of domains nor a map with a targets key")
 	ErrEmpty    = errors.New("targets: no targets")
 	ErrTooLarge = errors.New("targets: input too large")
 	ErrAliases  = errors.New("targets: too much alias expansion")
