@@ -1,0 +1,296 @@
+package scanner
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/mxscope/mxscope/providers"
+	"github.com/mxscope/mxscope/scanner/dmarc"
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/smtptls"
+	"github.com/mxscope/mxscope/scanner/spf"
+)
+
+// domainScan carries what one domain's lookups found that the Result does
+// not show directly but attribution and findings need.
+type domainScan struct {
+	s        *Scanner
+	r        *Result
+	spf      *spf.Analysis
+	dmarc    *dmarc.Result
+	external []dmarc.ExternalCheck
+	mxStatus resolve.Status
+	// a null MX stood beside real MX records (RFC 7505 §3 forbids it)
+	nullMixed bool
+	// per MX host: what its address lookups said
+	mxFacts map[string]hostFacts
+}
+
+type hostFacts struct {
+	status  resolve.Status
+	cname   bool // the host is an alias (RFC 2181 §10.3 forbids MX targets that are CNAMEs)
+	literal bool // the exchange is an IP address, not a host name
+}
+
+// scanDomain runs the enabled lookups for r.Domain and fills r. The
+// TXT-based checks run beside the MX chain; each writes only its own fields.
+func (s *Scanner) scanDomain(ctx context.Context, r *Result) {
+	d := &domainScan{s: s, r: r, mxFacts: map[string]hostFacts{}}
+	c := s.opts.Checks
+	var wg sync.WaitGroup
+	if c[CheckSPF] {
+		wg.Go(func() { d.lookupSPF(ctx) })
+	}
+	if c[CheckDMARC] {
+		wg.Go(func() { d.lookupDMARC(ctx) })
+	}
+	if c[CheckMTASTS] || c[CheckTLSRPT] {
+		wg.Go(func() { d.lookupSMTPTLS(ctx) })
+	}
+	if c[CheckMX] {
+		d.lookupMX(ctx)
+	} else {
+		// Without MX the domain's own status comes from its apex TXT
+		// lookup, which the SPF walk shares through the cache.
+		a := s.dns.Query(ctx, r.Domain, dns.TypeTXT)
+		d.mxStatus = a.Status
+		r.Status = statusOf(a.Status)
+		if r.Status != StatusOK {
+			r.Error = answerError(a)
+		}
+	}
+	wg.Wait()
+	d.attribute(ctx)
+	r.Findings = evaluate(d)
+}
+
+func answerError(a resolve.Answer) string {
+	if a.Err != nil {
+		return sanitizeError(a.Err.Error())
+	}
+	return string(a.Status)
+}
+
+// sanitizeError keeps error text to one printable line; errors can quote
+// DNS data.
+func sanitizeError(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func (d *domainScan) lookupMX(ctx context.Context) {
+	r, s := d.r, d.s
+	a := s.dns.Query(ctx, r.Domain, dns.TypeMX)
+	d.mxStatus = a.Status
+	r.Status = statusOf(a.Status)
+	switch a.Status {
+	case resolve.StatusOK:
+		r.Mail = MailMX
+		null := false
+		for _, rr := range a.Records {
+			mx, ok := rr.(*dns.MX)
+			if !ok {
+				continue
+			}
+			host := normalizeName(mx.Mx)
+			if host == "" {
+				// "MX 0 ." is RFC 7505's null MX; it means nothing
+				// when other MX records stand beside it.
+				null = true
+				continue
+			}
+			r.MX = append(r.MX, MX{Preference: mx.Preference, Host: host})
+		}
+		slices.SortStableFunc(r.MX, func(a, b MX) int {
+			if a.Preference != b.Preference {
+				return int(a.Preference) - int(b.Preference)
+			}
+			return strings.Compare(a.Host, b.Host)
+		})
+		r.MX = slices.CompactFunc(r.MX, func(a, b MX) bool {
+			return a.Preference == b.Preference && a.Host == b.Host
+		})
+		if null && len(r.MX) == 0 {
+			r.Mail = MailNullMX
+		}
+		d.nullMixed = null && len(r.MX) > 0
+		d.classifyMX()
+		if s.opts.Checks[CheckAddr] {
+			d.lookupMXAddresses(ctx)
+		}
+	case resolve.StatusNoData:
+		d.implicitMX(ctx)
+	case resolve.StatusNXDomain:
+		r.Mail = MailNone
+		r.Error = "the domain does not exist (NXDOMAIN)"
+	default:
+		r.Mail = MailUnknown
+		r.Error = "MX lookup failed: " + answerError(a)
+	}
+}
+
+// implicitMX applies RFC 5321 §5.1: with no MX records, mail goes to the
+// domain's own address, if it has one.
+func (d *domainScan) implicitMX(ctx context.Context) {
+	r := d.r
+	addrs, st, _ := d.addresses(ctx, r.Domain)
+	switch {
+	case len(addrs) > 0:
+		r.Mail = MailImplicit
+		r.MX = []MX{{Preference: 0, Host: r.Domain, Provider: ProviderSelfHosted, Addresses: addrs, Status: resolve.StatusOK}}
+	case st == resolve.StatusNoData || st == resolve.StatusNXDomain:
+		r.Mail = MailNone
+	default:
+		r.Mail = MailUnknown
+		r.Error = "no MX records, and the address lookup for implicit MX failed: " + string(st)
+	}
+}
+
+// addresses resolves A and AAAA for name. The status is ok when either
+// answered with addresses, an error status when either failed, and
+// otherwise nodata or nxdomain. alias reports that name is a CNAME.
+func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string, st resolve.Status, alias bool) {
+	a4 := d.s.dns.Query(ctx, name, dns.TypeA)
+	a6 := d.s.dns.Query(ctx, name, dns.TypeAAAA)
+	var out []string
+	alias = len(a4.CNAMEs) > 0 || len(a6.CNAMEs) > 0
+	for _, a := range []resolve.Answer{a4, a6} {
+		for _, rr := range a.Records {
+			switch v := rr.(type) {
+			case *dns.A:
+				if ip, ok := netip.AddrFromSlice(v.A); ok {
+					out = append(out, ip.Unmap().String())
+				}
+			case *dns.AAAA:
+				if ip, ok := netip.AddrFromSlice(v.AAAA); ok {
+					out = append(out, ip.String())
+				}
+			}
+		}
+	}
+	switch {
+	case len(out) > 0:
+		return out, resolve.StatusOK, alias
+	case !a4.Void():
+		return nil, a4.Status, alias
+	case !a6.Void():
+		return nil, a6.Status, alias
+	case a4.Status == resolve.StatusNXDomain || a6.Status == resolve.StatusNXDomain:
+		return nil, resolve.StatusNXDomain, alias
+	}
+	return nil, resolve.StatusNoData, alias
+}
+
+func (d *domainScan) lookupMXAddresses(ctx context.Context) {
+	for i := range d.r.MX {
+		m := &d.r.MX[i]
+		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {
+			d.mxFacts[m.Host] = hostFacts{status: resolve.StatusOK, literal: true}
+			m.Status = resolve.StatusOK
+			continue
+		}
+		addrs, st, alias := d.addresses(ctx, m.Host)
+		m.Addresses, m.Status = addrs, st
+		d.mxFacts[m.Host] = hostFacts{status: st, cname: alias}
+	}
+}
+
+// classifyMX names the provider of every MX host.
+func (d *domainScan) classifyMX() {
+	r := d.r
+	reg, _ := publicsuffix.EffectiveTLDPlusOne(r.Domain)
+	for i := range r.MX {
+		m := &r.MX[i]
+		if p := d.s.cat.MatchMX(m.Host); p != nil {
+			m.Provider, m.Product = p.ID, p.Key
+			continue
+		}
+		if m.Host == r.Domain || providers.IsSubdomainOf(m.Host, r.Domain) ||
+			(reg != "" && providers.IsSubdomainOf(m.Host, reg)) {
+			m.Provider = ProviderSelfHosted
+			continue
+		}
+		m.Provider = ProviderUnknown
+	}
+}
+
+func (d *domainScan) lookupSPF(ctx context.Context) {
+	a := spf.Walk(ctx, d.s.dns, d.r.Domain, spf.WalkOptions{})
+	d.spf = a
+	out := SPF{
+		Status:      string(a.Status),
+		Record:      a.Record,
+		All:         string(a.All),
+		Lookups:     a.Lookups,
+		VoidLookups: a.VoidLookups,
+		Error:       a.Err,
+	}
+	var walk func(ns []*spf.Node) []*SPFNode
+	walk = func(ns []*spf.Node) []*SPFNode {
+		var tree []*SPFNode
+		for _, n := range ns {
+			out.Includes = append(out.Includes, n.Name)
+			tree = append(tree, &SPFNode{Name: n.Name, Via: n.Via, Status: string(n.Status), Error: n.Err, Children: walk(n.Children)})
+		}
+		return tree
+	}
+	out.Tree = walk(a.Includes)
+	d.r.SPF = out
+}
+
+func (d *domainScan) lookupDMARC(ctx context.Context) {
+	res := dmarc.Discover(ctx, d.s.dns, d.r.Domain)
+	d.dmarc = res
+	if res.Status == dmarc.StatusOK {
+		// Reports to another organization need its consent in DNS
+		// (RFC 7489 §7.1); only external addresses cost a query.
+		d.external = dmarc.CheckExternal(ctx, d.s.dns, strings.TrimPrefix(res.Source, "_dmarc."), res.Parsed)
+	}
+	out := DMARC{
+		Status:    string(res.Status),
+		Record:    res.Record,
+		Source:    res.Source,
+		Inherited: res.Inherited,
+		OrgDomain: res.OrgDomain,
+		Error:     res.Err,
+		Policy:    string(res.Policy),
+	}
+	if p := res.Parsed; p != nil {
+		out.SubdomainPolicy = string(p.SubdomainPolicy)
+		pct := p.Pct
+		out.Pct = &pct
+		for _, u := range p.RUA {
+			out.RUA = append(out.RUA, u.Raw)
+		}
+		for _, u := range p.RUF {
+			out.RUF = append(out.RUF, u.Raw)
+		}
+	}
+	d.r.DMARC = out
+}
+
+func (d *domainScan) lookupSMTPTLS(ctx context.Context) {
+	sts, rpt := smtptls.Lookup(ctx, d.s.dns, d.r.Domain)
+	if d.s.opts.Checks[CheckMTASTS] {
+		d.r.MTASTS = Policy{Status: string(sts.Status), Record: sts.Record, Error: sts.Err}
+	}
+	if d.s.opts.Checks[CheckTLSRPT] {
+		d.r.TLSRPT = Policy{Status: string(rpt.Status), Record: rpt.Record, Error: rpt.Err}
+	}
+}
+
+// normalizeName lower-cases a DNS name and drops the trailing dot. The root
+// becomes "".
+func normalizeName(s string) string {
+	return strings.TrimSuffix(strings.ToLower(s), ".")
+}

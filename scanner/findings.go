@@ -1,0 +1,215 @@
+package scanner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mxscope/mxscope/scanner/dmarc"
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/spf"
+)
+
+// Rule describes one posture finding: a stable id, how bad it is, and what
+// a campaign should do about it. README documents every rule.
+type Rule struct {
+	ID       string
+	Severity Severity
+	Fix      string
+}
+
+// Rules is the catalogue of findings, in the order they are reported.
+var Rules = []Rule{
+	{"dmarc-missing", SeverityHigh, "publish a TXT record at _dmarc.<domain>: start with \"v=DMARC1; p=none; rua=mailto:<reports address>\", then move to p=quarantine and p=reject once reports show no legitimate failures"},
+	{"dmarc-invalid", SeverityHigh, "keep exactly one valid v=DMARC1 record at _dmarc.<domain>; receivers apply no policy at all while it is broken"},
+	{"dmarc-not-enforced", SeverityMedium, "publish p=quarantine after a few weeks of aggregate reports show no legitimate failures, then p=reject"},
+	{"dmarc-partial", SeverityMedium, "raise pct to 100 (or drop pct): only that share of failing mail is subject to the policy"},
+	{"dmarc-subdomain-not-enforced", SeverityMedium, "set sp=quarantine or sp=reject (or drop sp=none) so that look-alike subdomains cannot be spoofed"},
+	{"dmarc-no-reports", SeverityLow, "add rua=mailto:<address> to receive aggregate reports; without them you cannot see who sends as your domain"},
+	{"dmarc-external-reports-unauthorized", SeverityLow, "ask the report receiver to publish v=DMARC1 at <domain>._report._dmarc.<receiver domain> (RFC 7489 §7.1), or receivers will not send reports there"},
+	{"spf-missing", SeverityMedium, "publish one TXT record starting v=spf1 that lists your senders and ends in -all (or ~all while you test)"},
+	{"spf-multiple-records", SeverityHigh, "merge the SPF records into one: with two, every receiver returns permerror (RFC 7208 §4.5)"},
+	{"spf-syntax", SeverityHigh, "correct the SPF term named in the message: any syntax error makes the whole record a permerror"},
+	{"spf-too-many-lookups", SeverityHigh, "cut DNS-querying terms (include, a, mx, ptr, exists, redirect) to 10 or fewer across all includes; replace includes you no longer use, or ip4:/ip6: ranges you own"},
+	{"spf-too-many-void-lookups", SeverityMedium, "remove the terms that name domains without records: more than two void lookups is a permerror (RFC 7208 §4.6.4)"},
+	{"spf-include-loop", SeverityHigh, "break the include loop: an include chain that returns to itself is a permerror"},
+	{"spf-include-missing", SeverityHigh, "remove or correct includes of names that publish no SPF record: each is a permerror (RFC 7208 §5.2)"},
+	{"spf-pass-all", SeverityHigh, "replace +all with -all: +all authorises every server on the internet to send as your domain"},
+	{"spf-neutral-all", SeverityMedium, "replace ?all (or a record with no all) with ~all or -all: neutral gives receivers no guidance"},
+	{"spf-softfail-all", SeverityInfo, "when DMARC is at p=reject, ~all is fine; otherwise consider -all once every sender is listed"},
+	{"mx-dangling", SeverityHigh, "remove the MX record or point it at a host that exists: whoever registers that name can receive your mail"},
+	{"mx-no-address", SeverityMedium, "give the MX host an A or AAAA record, or remove the MX: senders cannot deliver to it"},
+	{"mx-ip-literal", SeverityMedium, "MX records must name a host, not an IP address (RFC 5321 §5.1); publish a host name with an A record"},
+	{"mx-cname", SeverityLow, "point the MX at the canonical host name, not at an alias (RFC 2181 §10.3)"},
+	{"null-mx-mixed", SeverityMedium, "a null MX (\"MX 0 .\") must be the only MX record (RFC 7505 §3): remove it, or remove the others"},
+	{"null-mx", SeverityInfo, "the domain says it accepts no mail (RFC 7505); also publish \"v=spf1 -all\" and a DMARC p=reject record so nobody can send as it"},
+	{"no-mail", SeverityInfo, "if the domain sends no mail, publish a null MX (\"MX 0 .\"), \"v=spf1 -all\" and DMARC p=reject"},
+	{"implicit-mx", SeverityLow, "publish an explicit MX record; relying on the domain's address (RFC 5321 §5.1 implicit MX) is fragile"},
+	{"mta-sts-missing", SeverityLow, "publish MTA-STS (a _mta-sts TXT record and a policy at https://mta-sts.<domain>/.well-known/mta-sts.txt) so senders insist on TLS"},
+	{"mta-sts-invalid", SeverityLow, "keep exactly one valid \"v=STSv1; id=...\" record at _mta-sts.<domain>"},
+	{"tls-rpt-missing", SeverityLow, "publish \"v=TLSRPTv1; rua=mailto:<address>\" at _smtp._tls.<domain> to hear about TLS delivery failures"},
+	{"tls-rpt-invalid", SeverityLow, "keep exactly one valid \"v=TLSRPTv1; rua=...\" record at _smtp._tls.<domain>"},
+	{"lookup-failed", SeverityInfo, "re-run the scan; a lookup that failed is not evidence that a record is missing"},
+}
+
+var ruleByID = func() map[string]Rule {
+	m := make(map[string]Rule, len(Rules))
+	for _, r := range Rules {
+		m[r.ID] = r
+	}
+	return m
+}()
+
+// evaluate applies the rules to one scanned domain. A rule that asserts
+// something is missing fires only when the lookup that would have found it
+// answered: a timeout is never reported as "no DMARC".
+func evaluate(d *domainScan) []Finding {
+	r := d.r
+	if r.Status == StatusInvalid || r.Status == StatusNXDomain {
+		return nil
+	}
+	var out []Finding
+	add := func(id, format string, args ...any) {
+		rule := ruleByID[id]
+		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: rule.Fix})
+	}
+	var failed []string
+
+	// Mail exchangers.
+	switch r.Mail {
+	case MailNullMX:
+		add("null-mx", "the domain publishes a null MX: it accepts no mail")
+	case MailNone:
+		add("no-mail", "the domain has no MX records and no address: it cannot receive mail")
+	case MailImplicit:
+		add("implicit-mx", "no MX records: mail goes to the domain's own address (implicit MX)")
+	case MailUnknown:
+		failed = append(failed, "MX")
+	}
+	if d.nullMixed {
+		add("null-mx-mixed", "a null MX stands beside other MX records")
+	}
+	for _, m := range r.MX {
+		f, ok := d.mxFacts[m.Host]
+		if !ok || r.Mail == MailImplicit {
+			continue
+		}
+		switch {
+		case f.literal:
+			add("mx-ip-literal", "MX %s is an IP address, not a host name", m.Host)
+		case f.status == resolve.StatusNXDomain:
+			add("mx-dangling", "MX host %s does not exist (NXDOMAIN)", m.Host)
+		case f.status == resolve.StatusNoData:
+			add("mx-no-address", "MX host %s has no A or AAAA record", m.Host)
+		case f.status != resolve.StatusOK:
+			failed = append(failed, "address of "+m.Host)
+		}
+		if f.cname {
+			add("mx-cname", "MX host %s is an alias (CNAME)", m.Host)
+		}
+	}
+
+	if a := d.spf; a != nil {
+		failed = append(failed, spfFindings(a, add)...)
+	}
+	if res := d.dmarc; res != nil {
+		failed = append(failed, dmarcFindings(r.Domain, res, d.external, add)...)
+	}
+
+	receives := r.Mail == MailMX
+	if d.s.opts.Checks[CheckMTASTS] && receives {
+		switch r.MTASTS.Status {
+		case "none":
+			add("mta-sts-missing", "no MTA-STS record at _mta-sts.%s", r.Domain)
+		case "invalid":
+			add("mta-sts-invalid", "MTA-STS record unusable: %s", r.MTASTS.Error)
+		case "temperror":
+			failed = append(failed, "MTA-STS")
+		}
+	}
+	if d.s.opts.Checks[CheckTLSRPT] && receives {
+		switch r.TLSRPT.Status {
+		case "none":
+			add("tls-rpt-missing", "no TLS-RPT record at _smtp._tls.%s", r.Domain)
+		case "invalid":
+			add("tls-rpt-invalid", "TLS-RPT record unusable: %s", r.TLSRPT.Error)
+		case "temperror":
+			failed = append(failed, "TLS-RPT")
+		}
+	}
+	if len(failed) > 0 {
+		add("lookup-failed", "could not check %s: the lookups failed, so nothing is concluded about them", strings.Join(failed, ", "))
+	}
+	return out
+}
+
+func spfFindings(a *spf.Analysis, add func(id, format string, args ...any)) (failed []string) {
+	switch {
+	case a.Status == spf.StatusTemperror:
+		return []string{"SPF"}
+	case a.Status == spf.StatusNone:
+		add("spf-missing", "no SPF record")
+		return nil
+	case a.Multiple:
+		add("spf-multiple-records", "more than one SPF record: SPF permerror")
+		return nil
+	case a.Loop:
+		add("spf-include-loop", "SPF include loop: %s", a.Err)
+	case a.TooManyLookups:
+		add("spf-too-many-lookups", "SPF needs %d DNS lookups; the limit is 10: SPF permerror", a.Lookups)
+	case a.TooManyVoid:
+		add("spf-too-many-void-lookups", "SPF makes %d void lookups; the limit is 2: SPF permerror", a.VoidLookups)
+	case a.Status == spf.StatusPermerror && strings.Contains(a.Err, "no SPF record"):
+		add("spf-include-missing", "SPF permerror: %s", a.Err)
+	case a.Status == spf.StatusPermerror:
+		add("spf-syntax", "SPF permerror: %s", a.Err)
+	}
+	switch a.All {
+	case "pass":
+		add("spf-pass-all", "SPF ends in +all: anyone may send as this domain")
+	case "neutral":
+		add("spf-neutral-all", "SPF ends in ?all: receivers get no verdict for unlisted senders")
+	case "none":
+		add("spf-neutral-all", "SPF has no all mechanism and no redirect: unlisted senders get neutral")
+	case "softfail":
+		add("spf-softfail-all", "SPF ends in ~all (softfail)")
+	}
+	return nil
+}
+
+func dmarcFindings(domain string, res *dmarc.Result, external []dmarc.ExternalCheck, add func(id, format string, args ...any)) (failed []string) {
+	switch res.Status {
+	case dmarc.StatusTemperror:
+		return []string{"DMARC"}
+	case dmarc.StatusNone:
+		add("dmarc-missing", "no DMARC record at _dmarc.%s or any parent domain", domain)
+		return nil
+	case dmarc.StatusInvalid:
+		add("dmarc-invalid", "DMARC record unusable: %s", res.Err)
+		return nil
+	}
+	p := res.Parsed
+	if p == nil {
+		return nil
+	}
+	if res.Policy == dmarc.PolicyNone {
+		add("dmarc-not-enforced", "DMARC policy is p=none: spoofed mail is reported, not stopped")
+	}
+	if p.Pct < 100 && res.Policy != dmarc.PolicyNone {
+		add("dmarc-partial", "DMARC pct=%d: the policy applies to %d%% of failing mail", p.Pct, p.Pct)
+	}
+	if !res.Inherited && p.Policy != dmarc.PolicyNone && p.SubdomainPolicy == dmarc.PolicyNone {
+		add("dmarc-subdomain-not-enforced", "DMARC sp=none: subdomains can be spoofed")
+	}
+	if len(p.RUA) == 0 {
+		add("dmarc-no-reports", "DMARC record has no rua: no aggregate reports are sent")
+	}
+	for _, x := range external {
+		switch {
+		case x.Err != "":
+			failed = append(failed, "DMARC report authorisation for "+x.URI)
+		case !x.Authorized:
+			add("dmarc-external-reports-unauthorized", "report address %s is at another organization, and %s does not authorise it", x.URI, x.Name)
+		}
+	}
+	return failed
+}

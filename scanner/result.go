@@ -1,0 +1,214 @@
+package scanner
+
+import (
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/targets"
+)
+
+// Schema is the version of the JSON result contract. It changes only together
+// with README's description of the output.
+const Schema = 1
+
+// Status is the outcome of resolving the domain itself. A domain whose status
+// is ok may still have failed sub-lookups; those carry their own status.
+type Status string
+
+const (
+	StatusOK       Status = "ok"       // the domain answered (NOERROR), with or without MX records
+	StatusNXDomain Status = "nxdomain" // the domain does not exist
+	StatusServFail Status = "servfail" // the resolver could not get an answer (SERVFAIL)
+	StatusTimeout  Status = "timeout"  // no answer within the timeout, after every retry
+	StatusRefused  Status = "refused"  // the resolver refused the query (REFUSED)
+	StatusInvalid  Status = "invalid"  // the targets entry is not a valid domain name; nothing was queried
+	StatusError    Status = "error"    // any other failure: a malformed answer, an odd rcode, an interrupted scan
+)
+
+// statusOf maps a lookup status onto the status of the domain itself. NODATA
+// means the domain exists, so it is ok.
+func statusOf(s resolve.Status) Status {
+	switch s {
+	case resolve.StatusOK, resolve.StatusNoData:
+		return StatusOK
+	case resolve.StatusNXDomain:
+		return StatusNXDomain
+	case resolve.StatusServFail:
+		return StatusServFail
+	case resolve.StatusTimeout:
+		return StatusTimeout
+	case resolve.StatusRefused:
+		return StatusRefused
+	default:
+		return StatusError
+	}
+}
+
+// Mail says how the domain receives mail.
+type Mail string
+
+const (
+	MailMX       Mail = "mx"       // the domain publishes MX records
+	MailImplicit Mail = "implicit" // no MX, but an address: mail goes to the domain itself (RFC 5321 §5.1)
+	MailNullMX   Mail = "null-mx"  // "MX 0 ." : the domain accepts no mail (RFC 7505)
+	MailNone     Mail = "none"     // no MX and no address, or the domain does not exist
+	MailUnknown  Mail = "unknown"  // the MX lookup failed, so where mail goes is not known
+)
+
+// Confidence grades the mailbox attribution.
+type Confidence string
+
+const (
+	ConfidenceHigh   Confidence = "high"   // the MX names the mailbox host, or tenant-specific evidence does
+	ConfidenceMedium Confidence = "medium" // indirect evidence (autodiscover, DKIM key) or several weak signals agreeing
+	ConfidenceLow    Confidence = "low"    // only SPF or a verification token points there
+)
+
+// Severity ranks findings. The order matters for --fail-on.
+type Severity string
+
+const (
+	SeverityHigh   Severity = "high"   // the domain can be spoofed or its mail captured today
+	SeverityMedium Severity = "medium" // protection is incomplete or fragile
+	SeverityLow    Severity = "low"    // hygiene: worth fixing, not urgent
+	SeverityInfo   Severity = "info"   // a fact worth knowing, not a fault
+)
+
+// Rank orders severities: higher is worse. Unknown severities rank 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityHigh:
+		return 4
+	case SeverityMedium:
+		return 3
+	case SeverityLow:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// Provider ids that are not catalog entries.
+const (
+	ProviderSelfHosted = "self-hosted" // the MX host is the domain or under its registered domain
+	ProviderUnknown    = "unknown"     // an MX host the catalog does not know
+	ProviderNone       = "none"        // the domain takes no mail
+)
+
+// Result is everything mxscope learned about one target. Field names and
+// their JSON form are the contract described in README.
+type Result struct {
+	Domain          string         `json:"domain"`
+	Input           string         `json:"input,omitempty"`
+	Unicode         string         `json:"unicode,omitempty"`
+	Labels          targets.Labels `json:"labels,omitempty"`
+	Line            int            `json:"line,omitempty"`
+	Status          Status         `json:"status"`
+	Error           string         `json:"error,omitempty"`
+	Mail            Mail           `json:"mail,omitempty"`
+	MX              []MX           `json:"mx"`
+	Provider        string         `json:"provider"`
+	Gateway         string         `json:"gateway"`
+	Mailbox         string         `json:"mailbox"`
+	MailboxEvidence []string       `json:"mailbox_evidence"`
+	Confidence      Confidence     `json:"confidence,omitempty"`
+	Reseller        string         `json:"reseller,omitempty"`
+	Tenant          string         `json:"tenant,omitempty"`
+	Senders         []string       `json:"senders"`
+	SPF             SPF            `json:"spf"`
+	DMARC           DMARC          `json:"dmarc"`
+	MTASTS          Policy         `json:"mta_sts"`
+	TLSRPT          Policy         `json:"tls_rpt"`
+	Findings        []Finding      `json:"findings"`
+
+	interrupted bool // the scan's context ended while this domain was in flight
+}
+
+// MX is one mail exchanger of the domain.
+type MX struct {
+	Preference uint16         `json:"preference"`
+	Host       string         `json:"host"`
+	Provider   string         `json:"provider"`
+	Product    string         `json:"product,omitempty"`
+	Addresses  []string       `json:"addresses"`
+	Status     resolve.Status `json:"status,omitempty"`
+}
+
+// SPF summarises the domain's SPF record and the include tree behind it.
+type SPF struct {
+	Status      string     `json:"status"`
+	Record      string     `json:"record,omitempty"`
+	All         string     `json:"all,omitempty"`
+	Lookups     int        `json:"lookups"`
+	VoidLookups int        `json:"void_lookups"`
+	Includes    []string   `json:"includes"`
+	Tree        []*SPFNode `json:"tree,omitempty"`
+	Error       string     `json:"error,omitempty"`
+}
+
+// SPFNode is one include or redirect in the SPF tree.
+type SPFNode struct {
+	Name     string     `json:"name"`
+	Via      string     `json:"via"`
+	Status   string     `json:"status"`
+	Error    string     `json:"error,omitempty"`
+	Children []*SPFNode `json:"children,omitempty"`
+}
+
+// DMARC summarises the DMARC policy that applies to the domain.
+type DMARC struct {
+	Status          string   `json:"status"`
+	Record          string   `json:"record,omitempty"`
+	Policy          string   `json:"policy,omitempty"`
+	SubdomainPolicy string   `json:"subdomain_policy,omitempty"`
+	Pct             *int     `json:"pct,omitempty"`
+	RUA             []string `json:"rua,omitempty"`
+	RUF             []string `json:"ruf,omitempty"`
+	Source          string   `json:"source,omitempty"`
+	Inherited       bool     `json:"inherited,omitempty"`
+	OrgDomain       string   `json:"org_domain,omitempty"`
+	Error           string   `json:"error,omitempty"`
+}
+
+// Policy is the state of a TXT policy record such as MTA-STS or TLS-RPT.
+type Policy struct {
+	Status string `json:"status"`
+	Record string `json:"record,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Finding is one posture rule that fired for the domain.
+type Finding struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+}
+
+// Worst returns the most severe finding's severity, or "" when there is none.
+func (r *Result) Worst() Severity {
+	var w Severity
+	for _, f := range r.Findings {
+		if f.Severity.Rank() > w.Rank() {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// HasProvider reports whether id is where the domain's mail lives: its
+// gateway, its mailbox host, or any MX host. It returns the layer that
+// matched. SPF senders do not count: authorising a sender is not hosting mail.
+func (r *Result) HasProvider(id string) (layer string, ok bool) {
+	switch {
+	case r.Gateway == id:
+		return "gateway", true
+	case r.Mailbox == id:
+		return "mailbox", true
+	}
+	for _, m := range r.MX {
+		if m.Provider == id {
+			return "mx", true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,425 @@
+package scanner_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/dnstest"
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/targets"
+)
+
+// world is one DNS tree with a domain for every case the scanner must get
+// right. Provider hosts live under their real names, served on loopback.
+const world = `
+$TTL 300
+; --- providers ---------------------------------------------------------
+aspmx.l.google.com.            A     192.0.2.1
+alt1.aspmx.l.google.com.       A     192.0.2.2
+_spf.google.com.               TXT   "v=spf1 ip4:192.0.2.0/24 ~all"
+spf.protection.outlook.com.    TXT   "v=spf1 ip4:198.51.100.0/24 -all"
+ms-example.mail.protection.outlook.com.     A 198.51.100.1
+bc-example.mail.protection.outlook.com.     A 198.51.100.2
+gd-example.mail.protection.outlook.com.     A 198.51.100.3
+contoso-com.mail.protection.outlook.com.    A 198.51.100.4
+mx0a-0012ab34.pphosted.com.    A     203.0.113.1
+spf-0012ab34.pphosted.com.     TXT   "v=spf1 ip4:203.0.113.0/28 -all"
+us-smtp-inbound-1.mimecast.com. A    203.0.113.20
+us._netblocks.mimecast.com.    TXT   "v=spf1 ip4:203.0.113.16/28 ~all"
+d123456a.ess.barracudanetworks.com. A 203.0.113.30
+mx1.hc1234-56.iphmx.com.       A     203.0.113.40
+secureserver.net.              TXT   "v=spf1 include:spf-0.secureserver.net -all"
+spf-0.secureserver.net.        TXT   "v=spf1 ip4:192.0.2.128/25 include:spf.protection.outlook.com -all"
+route1.mx.cloudflare.net.      A     203.0.113.50
+route2.mx.cloudflare.net.      A     203.0.113.51
+_spf.mx.cloudflare.net.        TXT   "v=spf1 ip4:203.0.113.48/28 ~all"
+
+; --- Google, directly ----------------------------------------------------
+google.example.         MX  1 aspmx.l.google.com.
+google.example.         MX  5 alt1.aspmx.l.google.com.
+google.example.         TXT "v=spf1 include:_spf.google.com ~all"
+_dmarc.google.example.  TXT "v=DMARC1; p=reject; rua=mailto:dmarc@google.example"
+
+; --- Microsoft, directly -------------------------------------------------
+ms.example.             MX  0 ms-example.mail.protection.outlook.com.
+ms.example.             TXT "v=spf1 include:spf.protection.outlook.com -all"
+_dmarc.ms.example.      TXT "v=DMARC1; p=quarantine; pct=50; rua=mailto:d@ms.example"
+
+; --- Proofpoint in front of Microsoft, known only from SPF (low) ----------
+pp.example.             MX  10 mx0a-0012ab34.pphosted.com.
+pp.example.             TXT "v=spf1 include:spf-0012ab34.pphosted.com include:spf.protection.outlook.com -all"
+_dmarc.pp.example.      TXT "v=DMARC1; p=none"
+
+; --- Mimecast in front of Google, with Google's DKIM key (medium) ---------
+mc.example.             MX  10 us-smtp-inbound-1.mimecast.com.
+mc.example.             TXT "v=spf1 include:us._netblocks.mimecast.com -all"
+google._domainkey.mc.example. TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"
+
+; --- Barracuda with a lower-preference Microsoft MX (high) ---------------
+bc.example.             MX  10 d123456a.ess.barracudanetworks.com.
+bc.example.             MX  20 bc-example.mail.protection.outlook.com.
+
+; --- Cisco, SPF split across character-strings mid-term ------------------
+cisco.example.          MX  10 mx1.hc1234-56.iphmx.com.
+cisco.example.          TXT "v=spf1 exists:%{i}.spf.hc1234-56.ip" "hmx.com include:spf.protection.outlook.com -all"
+
+; --- Microsoft 365 bought through GoDaddy ---------------------------------
+gd.example.             MX  0 gd-example.mail.protection.outlook.com.
+gd.example.             TXT "v=spf1 include:secureserver.net -all"
+
+; --- Google with no Google SPF include ------------------------------------
+gnospf.example.         MX  1 aspmx.l.google.com.
+gnospf.example.         TXT "v=spf1 ip4:203.0.113.5 -all"
+
+; --- Cloudflare Email Routing (a forwarder: mailbox unknown) --------------
+cf.example.             MX  13 route1.mx.cloudflare.net.
+cf.example.             MX  86 route2.mx.cloudflare.net.
+cf.example.             TXT "v=spf1 include:_spf.mx.cloudflare.net ~all"
+
+; --- two campaigns on one Microsoft tenant --------------------------------
+tenant-a.example.       MX  0 contoso-com.mail.protection.outlook.com.
+tenant-b.example.       MX  0 contoso-com.mail.protection.outlook.com.
+
+; --- mail states -----------------------------------------------------------
+implicit.example.       A   192.0.2.99
+nomail.example.         TXT "hello"
+null.example.           MX  0 .
+null.example.           TXT "v=spf1 -all"
+dangling.example.       MX  10 mail.gone.example.
+selfhost.example.       MX  10 mail.selfhost.example.
+mail.selfhost.example.  A   192.0.2.77
+
+; --- DMARC edge cases -----------------------------------------------------
+dmarcfail.example.      MX  0 ms-example.mail.protection.outlook.com.
+dmarcfail.example.      TXT "v=spf1 include:spf.protection.outlook.com -all"
+_dmarc.dmarcfail.example. TXT "v=DMARC1; p=reject"
+org.example.            TXT "v=spf1 -all"
+_dmarc.org.example.     TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@org.example"
+sub.org.example.        MX  0 ms-example.mail.protection.outlook.com.
+
+; --- SPF faults -------------------------------------------------------------
+twospf.example.         TXT "v=spf1 -all"
+twospf.example.         TXT "v=spf1 ~all"
+plusall.example.        TXT "v=spf1 +all"
+`
+
+func newScanner(t *testing.T, hook dnstest.Hook, opts scanner.Options) *scanner.Scanner {
+	t.Helper()
+	srv := dnstest.New(t, world)
+	// Faults the zone cannot express: a SERVFAIL for one domain, and for
+	// one _dmarc name while the rest of its domain resolves.
+	faults := dnstest.RcodeFor(dns.RcodeServerFailure, "sf.example.", "_dmarc.dmarcfail.example.")
+	srv.SetHook(func(q dnstest.Query) dnstest.Action {
+		if a := faults(q); a.Rcode != 0 {
+			return a
+		}
+		if hook != nil {
+			return hook(q)
+		}
+		return dnstest.Action{}
+	})
+	c, err := resolve.NewClient(resolve.Config{Servers: []string{srv.Addr()}, Timeout: 500 * time.Millisecond, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return scanner.New(c, opts)
+}
+
+func scanAll(t *testing.T, s *scanner.Scanner, domains ...string) map[string]*scanner.Result {
+	t.Helper()
+	ts, _ := targets.FromArgs(domains)
+	out := map[string]*scanner.Result{}
+	var order []string
+	err := s.Scan(context.Background(), ts, func(r *scanner.Result) error {
+		order = append(order, r.Domain)
+		out[r.Domain] = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != len(ts) {
+		t.Fatalf("got %d results for %d targets", len(order), len(ts))
+	}
+	return out
+}
+
+func findingIDs(r *scanner.Result) []string {
+	var ids []string
+	for _, f := range r.Findings {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+func TestAttribution(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	tests := []struct {
+		domain, provider, gateway, mailbox string
+		confidence                         scanner.Confidence
+		evidence                           string // a substring of one mailbox_evidence entry
+		tenant, reseller                   string
+		senders                            []string
+	}{
+		{"google.example", "google", "", "google", scanner.ConfidenceHigh, "mx 1 aspmx.l.google.com", "", "", []string{"google"}},
+		{"ms.example", "microsoft", "", "microsoft", scanner.ConfidenceHigh, "mx 0 ms-example.mail.protection.outlook.com", "ms-example", "", []string{"microsoft"}},
+		{"pp.example", "proofpoint", "proofpoint", "microsoft", scanner.ConfidenceLow, "spf include:spf.protection.outlook.com", "0012ab34", "", []string{"proofpoint", "microsoft"}},
+		{"mc.example", "mimecast", "mimecast", "google", scanner.ConfidenceMedium, "dkim google key published", "", "", []string{"mimecast"}},
+		{"bc.example", "barracuda", "barracuda", "microsoft", scanner.ConfidenceHigh, "mx 20 bc-example.mail.protection.outlook.com", "d123456", "", nil},
+		{"cisco.example", "cisco", "cisco", "microsoft", scanner.ConfidenceLow, "spf include:spf.protection.outlook.com", "hc1234-56", "", []string{"cisco", "microsoft"}},
+		{"gd.example", "microsoft", "", "microsoft", scanner.ConfidenceHigh, "godaddy resells microsoft", "gd-example", "godaddy", []string{"godaddy", "microsoft"}},
+		{"gnospf.example", "google", "", "google", scanner.ConfidenceHigh, "mx 1 aspmx.l.google.com", "", "", nil},
+		{"cf.example", "cloudflare", "cloudflare", "unknown", "", "", "", "", []string{"cloudflare"}},
+		{"selfhost.example", "self-hosted", "", "self-hosted", scanner.ConfidenceMedium, "mail.selfhost.example", "", "", nil},
+	}
+	var names []string
+	for _, tt := range tests {
+		names = append(names, tt.domain)
+	}
+	got := scanAll(t, s, names...)
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			r := got[tt.domain]
+			if r.Status != scanner.StatusOK {
+				t.Fatalf("status %s (%s); want ok", r.Status, r.Error)
+			}
+			if r.Provider != tt.provider || r.Gateway != tt.gateway || r.Mailbox != tt.mailbox {
+				t.Errorf("provider/gateway/mailbox = %q/%q/%q; want %q/%q/%q", r.Provider, r.Gateway, r.Mailbox, tt.provider, tt.gateway, tt.mailbox)
+			}
+			if r.Confidence != tt.confidence {
+				t.Errorf("confidence = %q; want %q (evidence %q)", r.Confidence, tt.confidence, r.MailboxEvidence)
+			}
+			if tt.evidence != "" && !slices.ContainsFunc(r.MailboxEvidence, func(e string) bool { return strings.Contains(e, tt.evidence) }) {
+				t.Errorf("mailbox_evidence = %q; want an entry containing %q", r.MailboxEvidence, tt.evidence)
+			}
+			if r.Tenant != tt.tenant || r.Reseller != tt.reseller {
+				t.Errorf("tenant/reseller = %q/%q; want %q/%q", r.Tenant, r.Reseller, tt.tenant, tt.reseller)
+			}
+			if tt.senders == nil {
+				tt.senders = []string{}
+			}
+			if !slices.Equal(r.Senders, tt.senders) {
+				t.Errorf("senders = %q; want %q", r.Senders, tt.senders)
+			}
+		})
+	}
+}
+
+func TestSharedTenantIsSummarised(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	got := scanAll(t, s, "tenant-a.example", "tenant-b.example", "ms.example")
+	sum := scanner.NewSummarizer()
+	for _, d := range []string{"tenant-a.example", "tenant-b.example", "ms.example"} {
+		sum.Add(got[d])
+	}
+	groups := sum.Summary().SharedTenants
+	if len(groups) != 1 || groups[0].Provider != "microsoft" || groups[0].Tenant != "contoso-com" ||
+		!slices.Equal(groups[0].Domains, []string{"tenant-a.example", "tenant-b.example"}) {
+		t.Fatalf("shared tenants = %+v; want microsoft contoso-com: tenant-a.example, tenant-b.example", groups)
+	}
+}
+
+func TestMailStatesAndStatuses(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	tests := []struct {
+		domain   string
+		status   scanner.Status
+		mail     scanner.Mail
+		provider string
+		finding  string // a finding id that must be present ("" for none required)
+	}{
+		{"implicit.example", scanner.StatusOK, scanner.MailImplicit, "self-hosted", "implicit-mx"},
+		{"nomail.example", scanner.StatusOK, scanner.MailNone, "none", "no-mail"},
+		{"null.example", scanner.StatusOK, scanner.MailNullMX, "none", "null-mx"},
+		{"dangling.example", scanner.StatusOK, scanner.MailMX, "unknown", "mx-dangling"},
+		{"nx.example", scanner.StatusNXDomain, scanner.MailNone, "none", ""},
+		{"sf.example", scanner.StatusServFail, scanner.MailUnknown, "unknown", ""},
+	}
+	var names []string
+	for _, tt := range tests {
+		names = append(names, tt.domain)
+	}
+	got := scanAll(t, s, names...)
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			r := got[tt.domain]
+			if r.Status != tt.status || r.Mail != tt.mail || r.Provider != tt.provider {
+				t.Errorf("status/mail/provider = %s/%s/%s; want %s/%s/%s", r.Status, r.Mail, r.Provider, tt.status, tt.mail, tt.provider)
+			}
+			if tt.finding != "" && !slices.Contains(findingIDs(r), tt.finding) {
+				t.Errorf("findings = %v; want %s among them", findingIDs(r), tt.finding)
+			}
+			if tt.status != scanner.StatusOK && r.Error == "" {
+				t.Errorf("status %s without an error message", r.Status)
+			}
+		})
+	}
+}
+
+func TestPostureFindings(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	tests := []struct {
+		domain  string
+		want    []string // finding ids that must be present
+		notWant []string // finding ids that must be absent
+	}{
+		{"google.example", []string{"spf-softfail-all"}, []string{"dmarc-missing", "dmarc-not-enforced", "spf-missing"}},
+		{"ms.example", []string{"dmarc-partial"}, []string{"dmarc-missing", "dmarc-no-reports"}},
+		{"pp.example", []string{"dmarc-not-enforced", "dmarc-no-reports"}, []string{"dmarc-missing"}},
+		{"twospf.example", []string{"spf-multiple-records", "dmarc-missing"}, nil},
+		{"plusall.example", []string{"spf-pass-all"}, nil},
+		{"bc.example", []string{"spf-missing", "dmarc-missing", "mta-sts-missing", "tls-rpt-missing"}, nil},
+		// A SERVFAIL at _dmarc is a temperror, never "no DMARC".
+		{"dmarcfail.example", []string{"lookup-failed"}, []string{"dmarc-missing", "dmarc-invalid"}},
+	}
+	var names []string
+	for _, tt := range tests {
+		names = append(names, tt.domain)
+	}
+	got := scanAll(t, s, names...)
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			ids := findingIDs(got[tt.domain])
+			for _, w := range tt.want {
+				if !slices.Contains(ids, w) {
+					t.Errorf("findings = %v; want %s", ids, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if slices.Contains(ids, w) {
+					t.Errorf("findings = %v; must not contain %s", ids, w)
+				}
+			}
+		})
+	}
+	r := got["dmarcfail.example"]
+	if r.DMARC.Status != "temperror" || r.Status != scanner.StatusOK || r.SPF.Status != "ok" || r.Mailbox != "microsoft" {
+		t.Errorf("dmarcfail.example: dmarc %s, status %s, spf %s, mailbox %s; want temperror there and everything else intact",
+			r.DMARC.Status, r.Status, r.SPF.Status, r.Mailbox)
+	}
+}
+
+func TestSubdomainInheritsOrganizationalDMARC(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	r := scanAll(t, s, "sub.org.example")["sub.org.example"]
+	if r.DMARC.Status != "ok" || r.DMARC.Policy != "quarantine" || r.DMARC.Source != "_dmarc.org.example" || !r.DMARC.Inherited {
+		t.Errorf("dmarc = %+v; want ok, policy quarantine (sp) from _dmarc.org.example, inherited", r.DMARC)
+	}
+}
+
+func TestResultsComeInInputOrderWhateverOrderLookupsFinish(t *testing.T) {
+	// The first domains answer slowly, so later ones finish first.
+	slow := func(q dnstest.Query) dnstest.Action {
+		if strings.HasSuffix(q.Name, "google.example.") || strings.HasSuffix(q.Name, "ms.example.") {
+			return dnstest.Action{Delay: 150 * time.Millisecond}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, slow, scanner.Options{Concurrency: 8})
+	in := []string{"google.example", "ms.example", "pp.example", "not a domain!", "nx.example", "bc.example", "null.example", "cf.example"}
+	ts, _ := targets.FromArgs(in)
+	var got []string
+	err := s.Scan(context.Background(), ts, func(r *scanner.Result) error {
+		got = append(got, r.Domain+"|"+string(r.Status))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"google.example|ok", "ms.example|ok", "pp.example|ok", "|invalid", "nx.example|nxdomain", "bc.example|ok", "null.example|ok", "cf.example|ok"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+}
+
+func TestSharedNamesAreAskedOncePerScan(t *testing.T) {
+	var spfQueries atomic.Int64
+	count := func(q dnstest.Query) dnstest.Action {
+		if q.Name == "spf.protection.outlook.com." {
+			spfQueries.Add(1)
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, count, scanner.Options{Concurrency: 1})
+	scanAll(t, s, "ms.example", "pp.example", "cisco.example", "dmarcfail.example")
+	if n := spfQueries.Load(); n != 1 {
+		t.Errorf("spf.protection.outlook.com was asked %d times; want 1", n)
+	}
+}
+
+func TestInterruptedScanEmitsAPrefixOfTheInput(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	hold := func(q dnstest.Query) dnstest.Action {
+		if strings.HasSuffix(q.Name, "bc.example.") {
+			cancel() // interrupt while the third domain is in flight
+			return dnstest.Action{Drop: true}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, hold, scanner.Options{Concurrency: 1})
+	ts, _ := targets.FromArgs([]string{"google.example", "ms.example", "bc.example", "pp.example"})
+	var got []string
+	err := s.Scan(ctx, ts, func(r *scanner.Result) error {
+		got = append(got, r.Domain)
+		return nil
+	})
+	if err != context.Canceled {
+		t.Fatalf("Scan returned %v; want context.Canceled", err)
+	}
+	if !slices.Equal(got, []string{"google.example", "ms.example"}) {
+		t.Fatalf("emitted %v; want the two domains finished before the interrupt", got)
+	}
+}
+
+func TestChecksLimitTheLookups(t *testing.T) {
+	checks, err := scanner.ParseChecks("mx,spf,dmarc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		asked []string
+	)
+	record := func(q dnstest.Query) dnstest.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, q.Name+" "+dns.TypeToString[q.Type])
+		return dnstest.Action{}
+	}
+	s := newScanner(t, record, scanner.Options{Concurrency: 1, Checks: checks})
+	r := scanAll(t, s, "gnospf.example")["gnospf.example"]
+	want := []string{"gnospf.example. MX", "gnospf.example. TXT", "_dmarc.gnospf.example. TXT", "_dmarc.example. TXT"}
+	slices.Sort(asked)
+	slices.Sort(want)
+	if !slices.Equal(asked, want) {
+		t.Errorf("asked %v; want exactly %v", asked, want)
+	}
+	if r.Mailbox != "google" || r.MTASTS.Status != "" {
+		t.Errorf("mailbox %q, mta_sts %q; want google and no MTA-STS lookup", r.Mailbox, r.MTASTS.Status)
+	}
+	if _, err := scanner.ParseChecks("mx,bogus"); err == nil {
+		t.Error("ParseChecks accepted an unknown check")
+	}
+}
+
+func TestReadmeDocumentsEveryFinding(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range scanner.Rules {
+		if !strings.Contains(string(readme), "`"+r.ID+"` | "+string(r.Severity)+" |") {
+			t.Errorf("README's findings table lacks %s with severity %s", r.ID, r.Severity)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package scanner
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Meta describes a scan: the header of every report.
+type Meta struct {
+	Schema    int       `json:"schema"`
+	Tool      string    `json:"tool"`
+	Version   string    `json:"version"`
+	Started   time.Time `json:"started"`
+	Resolvers []string  `json:"resolvers"`
+	Catalog   string    `json:"catalog"`
+	Checks    string    `json:"checks"`
+}
+
+// Count is how many targets sit on one provider in one layer.
+type Count struct {
+	ID    string `json:"id"`
+	Count int    `json:"count"`
+}
+
+// TenantGroup is a set of targets whose MX names the same customer tenant
+// of one provider: two campaigns on one tenant share one mail system.
+type TenantGroup struct {
+	Provider string   `json:"provider"`
+	Tenant   string   `json:"tenant"`
+	Domains  []string `json:"domains"`
+}
+
+// Summary counts a scan's results. Provider layers count only domains whose
+// lookups succeeded, so a timeout never counts as "unknown provider".
+type Summary struct {
+	Targets       int              `json:"targets"`
+	Statuses      map[Status]int   `json:"statuses"`
+	Scanned       int              `json:"scanned"` // targets with status ok
+	Provider      []Count          `json:"provider"`
+	Gateway       []Count          `json:"gateway"`
+	Mailbox       []Count          `json:"mailbox"`
+	Senders       []Count          `json:"senders"`
+	SharedTenants []TenantGroup    `json:"shared_tenants"`
+	Findings      map[Severity]int `json:"findings"`
+}
+
+// Summarizer accumulates a Summary as results stream past. Its memory grows
+// with the number of distinct providers and tenants, not with the rows.
+type Summarizer struct {
+	s                                   Summary
+	provider, gateway, mailbox, senders map[string]int
+	tenants                             map[[2]string][]string
+	tenantOrder                         [][2]string
+}
+
+// NewSummarizer returns an empty Summarizer.
+func NewSummarizer() *Summarizer {
+	return &Summarizer{
+		s:        Summary{Statuses: map[Status]int{}, Findings: map[Severity]int{}},
+		provider: map[string]int{}, gateway: map[string]int{}, mailbox: map[string]int{}, senders: map[string]int{},
+		tenants: map[[2]string][]string{},
+	}
+}
+
+// Add counts one result.
+func (z *Summarizer) Add(r *Result) {
+	z.s.Targets++
+	z.s.Statuses[r.Status]++
+	for _, f := range r.Findings {
+		z.s.Findings[f.Severity]++
+	}
+	if r.Status != StatusOK {
+		return
+	}
+	z.s.Scanned++
+	z.provider[r.Provider]++
+	if r.Gateway != "" {
+		z.gateway[r.Gateway]++
+	}
+	if r.Mailbox != "" {
+		z.mailbox[r.Mailbox]++
+	}
+	for _, s := range r.Senders {
+		z.senders[s]++
+	}
+	if r.Tenant != "" && r.Provider != "" {
+		k := [2]string{r.Provider, r.Tenant}
+		if _, ok := z.tenants[k]; !ok {
+			z.tenantOrder = append(z.tenantOrder, k)
+		}
+		// Keep at most a handful of names per tenant: a summary lists
+		// examples, and memory stays flat on a million rows.
+		if d := z.tenants[k]; len(d) < 20 {
+			z.tenants[k] = append(d, r.Domain)
+		}
+	}
+}
+
+// Summary returns the counts so far, providers most common first.
+func (z *Summarizer) Summary() Summary {
+	s := z.s
+	s.Provider, s.Gateway, s.Mailbox, s.Senders = counts(z.provider), counts(z.gateway), counts(z.mailbox), counts(z.senders)
+	s.SharedTenants = []TenantGroup{}
+	for _, k := range z.tenantOrder {
+		if d := z.tenants[k]; len(d) > 1 {
+			s.SharedTenants = append(s.SharedTenants, TenantGroup{Provider: k[0], Tenant: k[1], Domains: d})
+		}
+	}
+	return s
+}
+
+func counts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for id, n := range m {
+		out = append(out, Count{id, n})
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
