@@ -1,0 +1,64 @@
+# mxscope — build, test and check. `make test` is what CI runs (see .ci/run).
+
+GO            ?= go
+BIN           := $(CURDIR)/bin
+STATICCHECK_VERSION := v0.8.2
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -X main.version=$(VERSION)
+FUZZTIME      ?= 10s
+
+.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench clean
+
+all: build
+
+## build: the mxscope binary in ./bin
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mxscope ./cmd/mxscope
+
+## test: unit tests, then the integration suite (real unbound + nsd on loopback;
+## it skips with a message where they are not installed)
+test: unit integration
+
+unit:
+	$(GO) test -count=1 ./...
+
+integration:
+	$(GO) test -count=1 -tags integration -run Integration -timeout 30m ./...
+
+## check: formatting, vet, staticcheck (pinned) and the race detector
+check: fmt vet staticcheck race
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+
+$(BIN)/staticcheck-$(STATICCHECK_VERSION):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/staticcheck $@
+
+staticcheck: $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+	$(BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
+	$(BIN)/staticcheck-$(STATICCHECK_VERSION) -tags integration ./...
+
+race:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (default 10s)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: the end-to-end benchmark against nsd on loopback (see README)
+bench: build
+	./bench/run.sh
+
+clean:
+	rm -rf $(BIN)

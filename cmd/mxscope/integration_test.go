@@ -1,0 +1,600 @@
+//go:build integration
+
+// The integration suite: the built mxscope binary scans through Debian's
+// unbound, which resolves zones served by nsd (testdata/integration), all on
+// loopback (scanner/dnstest/realdns). It skips where unbound or nsd is not
+// installed. Run it with
+//
+//	go test -tags integration -run Integration ./cmd/mxscope
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mxscope/mxscope/scanner/dnstest/realdns"
+)
+
+// lossyDomains is the size of the generated zone for the lossy-network and
+// interrupt tests.
+const lossyDomains = 20000
+
+// env is one nsd serving the zones and one unbound in front of it.
+type env struct {
+	bin     string // the mxscope binary
+	nsd     *realdns.NSD
+	unbound *realdns.Unbound
+}
+
+// startEnv builds mxscope and starts nsd with testdata/integration/*.zone
+// plus extra, and unbound with a stub for each of those zones and for
+// broken.test, which nsd does not serve (unbound answers SERVFAIL there).
+func startEnv(t *testing.T, extra map[string]string) *env {
+	t.Helper()
+	realdns.Find(t, "nsd")
+	realdns.Find(t, "unbound")
+	zones := map[string]string{}
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "integration", "*.zone"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no zone files in testdata/integration: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones[strings.TrimSuffix(filepath.Base(f), ".zone")] = string(data)
+	}
+	for name, text := range extra {
+		zones[name] = text
+	}
+	bin := buildMxscope(t)
+	n := realdns.StartNSD(t, zones)
+	stubs := map[string]string{"broken.test": n.Stub()}
+	for name := range zones {
+		stubs[name] = n.Stub()
+	}
+	u := realdns.StartUnbound(t, stubs)
+	return &env{bin: bin, nsd: n, unbound: u}
+}
+
+// buildMxscope builds the binary under test into the test's temporary
+// directory: once per top-level test, quick with the build cache.
+func buildMxscope(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not in PATH: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "mxscope")
+	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build ./cmd/mxscope: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// proc is one finished mxscope process.
+type proc struct {
+	code    int
+	stdout  string
+	stderr  string
+	elapsed time.Duration
+}
+
+// mxscope runs the binary with args in dir (a temporary directory when
+// empty), killing it after limit.
+func (e *env) mxscope(t *testing.T, limit time.Duration, dir string, args ...string) proc {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := proc{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("mxscope %s: still running after %v\nstderr:\n%s", strings.Join(args, " "), limit, r.stderr)
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("mxscope: %v", err)
+	}
+	return r
+}
+
+// row is the part of a result line the suite checks (scanner.Result's JSON).
+type row struct {
+	Domain   string `json:"domain"`
+	Status   string `json:"status"`
+	Error    string `json:"error"`
+	Mail     string `json:"mail"`
+	Provider string `json:"provider"`
+	Gateway  string `json:"gateway"`
+	Mailbox  string `json:"mailbox"`
+	MX       []struct {
+		Preference int      `json:"preference"`
+		Host       string   `json:"host"`
+		Provider   string   `json:"provider"`
+		Addresses  []string `json:"addresses"`
+		Status     string   `json:"status"`
+	} `json:"mx"`
+	SPF struct {
+		Status string `json:"status"`
+		Record string `json:"record"`
+	} `json:"spf"`
+	DMARC struct {
+		Status string `json:"status"`
+		Policy string `json:"policy"`
+	} `json:"dmarc"`
+	Findings []struct {
+		ID string `json:"id"`
+	} `json:"findings"`
+}
+
+func (r row) hasFinding(id string) bool {
+	return slices.ContainsFunc(r.Findings, func(f struct {
+		ID string `json:"id"`
+	}) bool {
+		return f.ID == id
+	})
+}
+
+// parseJSONL splits jsonl output into result rows and the types of the
+// other lines (meta, summary), failing on a line that is not JSON.
+func parseJSONL(t *testing.T, out string) (rows []row, types []string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		var typed struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &typed); err != nil {
+			t.Fatalf("jsonl line %d is not JSON: %v\n%.300s", n, err, sc.Text())
+		}
+		if typed.Type != "" {
+			types = append(types, typed.Type)
+			continue
+		}
+		var r row
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("jsonl line %d is not a result: %v\n%.300s", n, err, sc.Text())
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading jsonl: %v", err)
+	}
+	return rows, types
+}
+
+// statsRe reads the counters --stats prints to stderr.
+var statsRe = regexp.MustCompile(`stats: .*\bqueries=(\d+) retries=(\d+) timeouts=(\d+) responses=(\d+) tcp=(\d+)`)
+
+// stat returns the named counter from --stats output, or -1.
+func stat(stderr, name string) int {
+	m := statsRe.FindStringSubmatch(stderr)
+	if m == nil {
+		return -1
+	}
+	i := slices.Index([]string{"queries", "retries", "timeouts", "responses", "tcp"}, name)
+	var n int
+	fmt.Sscan(m[i+1], &n)
+	return n
+}
+
+func TestIntegrationScanThroughUnbound(t *testing.T) {
+	e := startEnv(t, nil)
+	domains := []string{
+		"ok.mx.test", "o365.mx.test", "gateway.mx.test", "nxdomain.mx.test", "nodata.mx.test",
+		"implicit.mx.test", "nullmx.mx.test", "dangling.mx.test", "manymx.mx.test", "bigtxt.mx.test",
+		"x.broken.test",
+	}
+	r := e.mxscope(t, 2*time.Minute, "", append([]string{"scan", "-f", "jsonl", "--stats", "--resolver", e.unbound.Addr}, domains...)...)
+	if r.code != exitOK {
+		t.Fatalf("exit code: got %d; want 0\nstderr:\n%s", r.code, r.stderr)
+	}
+	rows, types := parseJSONL(t, r.stdout)
+	if want := []string{"meta", "summary"}; !slices.Equal(types, want) {
+		t.Errorf("meta lines: got %v; want %v", types, want)
+	}
+	got := map[string]row{}
+	var order []string
+	for _, x := range rows {
+		got[x.Domain] = x
+		order = append(order, x.Domain)
+	}
+	if !slices.Equal(order, domains) {
+		t.Fatalf("rows: got %v; want %v (input order)", order, domains)
+	}
+	t.Logf("%s", strings.TrimSpace(r.stderr))
+
+	tests := []struct {
+		name   string
+		domain string
+		check  func(t *testing.T, x row)
+	}{
+		{"a Google Workspace domain has provider google, SPF ok and DMARC reject", "ok.mx.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "ok")
+			want(t, "mail", x.Mail, "mx")
+			want(t, "provider", x.Provider, "google")
+			want(t, "spf.status", x.SPF.Status, "ok")
+			want(t, "dmarc.status", x.DMARC.Status, "ok")
+			want(t, "dmarc.policy", x.DMARC.Policy, "reject")
+			if len(x.MX) != 2 || x.MX[0].Host != "aspmx.l.google.com" || len(x.MX[0].Addresses) == 0 {
+				t.Errorf("mx: got %+v; want aspmx.l.google.com with its address first, of 2", x.MX)
+			}
+		}},
+		{"a Microsoft 365 domain has provider microsoft and DMARC quarantine", "o365.mx.test", func(t *testing.T, x row) {
+			want(t, "provider", x.Provider, "microsoft")
+			want(t, "mailbox", x.Mailbox, "microsoft")
+			want(t, "dmarc.policy", x.DMARC.Policy, "quarantine")
+		}},
+		{"a Proofpoint gateway is the provider and the gateway", "gateway.mx.test", func(t *testing.T, x row) {
+			want(t, "provider", x.Provider, "proofpoint")
+			want(t, "gateway", x.Gateway, "proofpoint")
+		}},
+		{"NXDOMAIN is status nxdomain", "nxdomain.mx.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "nxdomain")
+			want(t, "mail", x.Mail, "none")
+		}},
+		{"NODATA (a name with no MX and no address) is ok with mail none", "nodata.mx.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "ok")
+			want(t, "mail", x.Mail, "none")
+		}},
+		{"no MX but an address is implicit MX", "implicit.mx.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "ok")
+			want(t, "mail", x.Mail, "implicit")
+		}},
+		{"MX 0 . is a null MX", "nullmx.mx.test", func(t *testing.T, x row) {
+			want(t, "mail", x.Mail, "null-mx")
+			if !x.hasFinding("null-mx") {
+				t.Errorf("findings: got %+v; want null-mx", x.Findings)
+			}
+		}},
+		{"an MX host that does not exist is dangling", "dangling.mx.test", func(t *testing.T, x row) {
+			if len(x.MX) != 1 || x.MX[0].Status != "nxdomain" {
+				t.Errorf("mx: got %+v; want one host with status nxdomain", x.MX)
+			}
+			if !x.hasFinding("mx-dangling") {
+				t.Errorf("findings: got %+v; want mx-dangling", x.Findings)
+			}
+		}},
+		{"25 MX records, truncated over UDP, all arrive (over TCP)", "manymx.mx.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "ok")
+			if len(x.MX) != 25 {
+				t.Fatalf("mx: got %d hosts; want 25", len(x.MX))
+			}
+			for i, m := range x.MX {
+				if m.Preference != i+1 || m.Provider != "microsoft" || m.Status != "ok" {
+					t.Errorf("mx[%d]: got %d %s %s %s; want preference %d, microsoft, ok", i, m.Preference, m.Host, m.Provider, m.Status, i+1)
+				}
+			}
+		}},
+		{"30 TXT records of 200 bytes, truncated over UDP, yield the SPF record", "bigtxt.mx.test", func(t *testing.T, x row) {
+			want(t, "spf.status", x.SPF.Status, "ok")
+			if len(x.SPF.Record) != 200 || !strings.HasPrefix(x.SPF.Record, "v=spf1 include:_spf.google.com ") {
+				t.Errorf("spf.record: got %q (%d bytes); want the 200-byte record", x.SPF.Record, len(x.SPF.Record))
+			}
+			want(t, "dmarc.policy", x.DMARC.Policy, "quarantine")
+		}},
+		{"a zone the authoritative server refuses is SERVFAIL", "x.broken.test", func(t *testing.T, x row) {
+			want(t, "status", x.Status, "servfail")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.check(t, got[tt.domain]) })
+	}
+	t.Run("truncated answers were fetched over TCP", func(t *testing.T) {
+		if n := stat(r.stderr, "tcp"); n < 2 {
+			t.Errorf("TCP fallbacks: got %d; want at least 2 (manymx MX, bigtxt TXT)", n)
+		}
+	})
+}
+
+func want(t *testing.T, field, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: got %q; want %q", field, got, want)
+	}
+}
+
+func TestIntegrationResolvers(t *testing.T) {
+	e := startEnv(t, nil)
+	dead := fmt.Sprintf("127.0.0.1:%d", realdns.FreePort(t)) // nothing listens: ICMP port unreachable
+	hole := realdns.BlackHole(t)                             // accepts, never answers
+
+	for _, tt := range []struct {
+		name      string
+		resolvers []string
+	}{
+		{"a dead resolver before a live one", []string{dead, e.unbound.Addr}},
+		{"a silent resolver before a live one", []string{hole, e.unbound.Addr}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"scan", "-f", "jsonl", "--timeout", "500ms"}
+			for _, s := range tt.resolvers {
+				args = append(args, "--resolver", s)
+			}
+			r := e.mxscope(t, time.Minute, "", append(args, "ok.mx.test", "o365.mx.test", "nxdomain.mx.test")...)
+			if r.code != exitOK {
+				t.Fatalf("exit code: got %d; want 0\nstderr:\n%s", r.code, r.stderr)
+			}
+			rows, _ := parseJSONL(t, r.stdout)
+			var got []string
+			for _, x := range rows {
+				got = append(got, x.Domain+"="+x.Status+"/"+x.Provider)
+			}
+			want := []string{"ok.mx.test=ok/google", "o365.mx.test=ok/microsoft", "nxdomain.mx.test=nxdomain/none"}
+			if !slices.Equal(got, want) {
+				t.Errorf("rows: got %v; want %v", got, want)
+			}
+		})
+	}
+
+	t.Run("only a resolver that never answers is one clear error", func(t *testing.T) {
+		r := e.mxscope(t, time.Minute, "", "scan", "-f", "jsonl", "--timeout", "300ms", "--retries", "1",
+			"--resolver", hole, "ok.mx.test", "o365.mx.test", "nxdomain.mx.test")
+		if r.code != exitError {
+			t.Errorf("exit code: got %d; want %d", r.code, exitError)
+		}
+		if !strings.Contains(r.stderr, "no DNS resolver answered") {
+			t.Errorf("stderr: got %q; want it to say no DNS resolver answered", r.stderr)
+		}
+		if strings.Contains(r.stdout, "timeout") || strings.Count(r.stderr, "\n") > 3 {
+			t.Errorf("want no table of timeouts; got stdout %q, stderr %q", r.stdout, r.stderr)
+		}
+	})
+}
+
+// lossyZone generates lossy.test: d00000 ... d19999, spread over five kinds
+// of mail hosting (Google, Microsoft, Proofpoint, self-hosted, an unknown
+// host) and four DMARC states (reject, quarantine, none, no record). Every
+// 1000th name (d00500, d01500, ...) is left out: NXDOMAIN. mailhost.test
+// is the unknown provider's zone.
+func lossyZone() (zones map[string]string, targets []string) {
+	var z strings.Builder
+	z.WriteString("$TTL 3600\n@ SOA ns.lossy.test. hostmaster.lossy.test. 1 3600 600 86400 3600\n@ NS ns\nns A 127.0.0.1\nmail A 192.0.2.40\n")
+	mx := []string{
+		"MX 1 aspmx.l.google.com.\n%[1]s MX 5 alt1.aspmx.l.google.com.",
+		"MX 0 lossy-test.mail.protection.outlook.com.",
+		"MX 10 mx0a-00112233.pphosted.com.",
+		"MX 10 mail.lossy.test.",
+		"MX 10 mx1.mailhost.test.",
+	}
+	spf := []string{
+		"v=spf1 include:_spf.google.com ~all",
+		"v=spf1 include:spf.protection.outlook.com -all",
+		"v=spf1 include:spf-00112233.pphosted.com -all",
+		"v=spf1 a:mail.lossy.test -all",
+		"v=spf1 include:spf.mailhost.test ?all",
+	}
+	policy := []string{"reject", "quarantine", "none", ""}
+	for i := range lossyDomains {
+		d := fmt.Sprintf("d%05d", i)
+		targets = append(targets, d+".lossy.test")
+		if i%1000 == 500 {
+			continue
+		}
+		fmt.Fprintf(&z, "%s "+mx[i%5]+"\n", d)
+		fmt.Fprintf(&z, "%s TXT %q\n", d, spf[i%5])
+		if p := policy[i%4]; p != "" {
+			fmt.Fprintf(&z, "_dmarc.%s TXT \"v=DMARC1; p=%s; rua=mailto:dmarc@lossy.test\"\n", d, p)
+		}
+	}
+	return map[string]string{
+		"lossy.test":    z.String(),
+		"mailhost.test": "$TTL 3600\n@ SOA ns.mailhost.test. h.mailhost.test. 1 3600 600 86400 3600\n@ NS ns\nns A 127.0.0.1\nmx1 A 192.0.2.50\nspf TXT \"v=spf1 ip4:192.0.2.48/29 ?all\"\n",
+	}, targets
+}
+
+// writeTargets writes a targets file (a YAML list) and returns its path.
+func writeTargets(t *testing.T, domains []string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, d := range domains {
+		b.WriteString("- " + d + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "targets.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// verdict is what must not change between a clean and a lossy scan.
+func verdict(x row) string {
+	return fmt.Sprintf("status=%s mail=%s provider=%s gateway=%s mailbox=%s spf=%s dmarc=%s/%s",
+		x.Status, x.Mail, x.Provider, x.Gateway, x.Mailbox, x.SPF.Status, x.DMARC.Status, x.DMARC.Policy)
+}
+
+// Flags of the lossy scan. With 30% of UDP queries dropped, a query fails
+// only when all 1+lossyRetries attempts are dropped: 0.3^16 ≈ 4e-9, so about
+// 1e-3 failures expected over the whole scan. The timeout covers the
+// proxy's 200 ms delay with room for unbound under load.
+var lossyFlags = []string{"--timeout", "600ms", "--retries", "15", "--concurrency", "1000"}
+
+func TestIntegrationLossyNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: the 20,000-domain lossy scan is not short")
+	}
+	zones, domains := lossyZone()
+	e := startEnv(t, zones)
+	targets := writeTargets(t, domains)
+
+	scan := func(t *testing.T, resolver string, flags ...string) ([]row, proc) {
+		t.Helper()
+		args := append([]string{"scan", "-f", "jsonl", "--stats", "-t", targets, "--resolver", resolver}, flags...)
+		r := e.mxscope(t, 5*time.Minute, "", args...)
+		if r.code != exitOK {
+			t.Fatalf("exit code: got %d; want 0\nstderr:\n%s", r.code, r.stderr)
+		}
+		rows, types := parseJSONL(t, r.stdout)
+		if want := []string{"meta", "summary"}; !slices.Equal(types, want) {
+			t.Errorf("meta lines: got %v; want %v", types, want)
+		}
+		if len(rows) != lossyDomains {
+			t.Fatalf("rows: got %d; want exactly %d", len(rows), lossyDomains)
+		}
+		for i, x := range rows {
+			if x.Domain != domains[i] {
+				t.Fatalf("row %d: got %s; want %s (input order)", i, x.Domain, domains[i])
+			}
+		}
+		return rows, r
+	}
+
+	clean, cr := scan(t, e.unbound.Addr, "--concurrency", "1000")
+	t.Logf("clean scan: %d rows in %v; %s", len(clean), cr.elapsed.Round(time.Millisecond), strings.TrimSpace(cr.stderr))
+	checkLossyExpectations(t, clean)
+
+	p := realdns.StartLossyProxy(t, e.unbound.Addr, 0.30, 200*time.Millisecond, 20240601)
+	lossy, lr := scan(t, p.Addr, lossyFlags...)
+	t.Logf("lossy scan (30%% UDP dropped, delays up to 200ms; %s): %d rows in %v, retries=%d; proxy dropped %d, forwarded %d, tcp %d; %s",
+		strings.Join(lossyFlags, " "), len(lossy), lr.elapsed.Round(time.Millisecond), stat(lr.stderr, "retries"),
+		p.Dropped.Load(), p.Forwarded.Load(), p.TCPConns.Load(), strings.TrimSpace(lr.stderr))
+
+	diffs := 0
+	for i := range clean {
+		if a, b := verdict(clean[i]), verdict(lossy[i]); a != b {
+			if diffs++; diffs <= 10 {
+				t.Errorf("%s: clean %s; lossy %s", clean[i].Domain, a, b)
+			}
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d of %d domains differ between the clean and the lossy scan", diffs, lossyDomains)
+	}
+	if p.Dropped.Load() == 0 || stat(lr.stderr, "retries") <= 0 {
+		t.Errorf("the lossy scan saw no loss: dropped %d, retries %d", p.Dropped.Load(), stat(lr.stderr, "retries"))
+	}
+}
+
+// checkLossyExpectations checks the clean scan against the zone lossyZone
+// generated, so that "same as the clean scan" means "right".
+func checkLossyExpectations(t *testing.T, rows []row) {
+	t.Helper()
+	providers := []string{"google", "microsoft", "proofpoint", "self-hosted", "unknown"}
+	policies := []string{"reject", "quarantine", "none", ""}
+	bad := 0
+	for i, x := range rows {
+		wantStatus, wantProvider, wantPolicy, wantDMARC := "ok", providers[i%5], policies[i%4], "ok"
+		if wantPolicy == "" {
+			wantDMARC = "none"
+		}
+		if i%1000 == 500 {
+			wantStatus, wantProvider = "nxdomain", "none"
+		}
+		ok := x.Status == wantStatus && (wantStatus != "ok" || x.Provider == wantProvider && x.DMARC.Status == wantDMARC && x.DMARC.Policy == wantPolicy && x.SPF.Status == "ok")
+		if !ok {
+			if bad++; bad <= 10 {
+				t.Errorf("%s: got %s; want status=%s provider=%s spf=ok dmarc=%s/%s", x.Domain, verdict(x), wantStatus, wantProvider, wantDMARC, wantPolicy)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d rows of the clean scan are not what the zone says", bad, len(rows))
+	}
+}
+
+func TestIntegrationInterrupt(t *testing.T) {
+	zones, domains := lossyZone()
+	e := startEnv(t, zones)
+	targets := writeTargets(t, domains)
+	// Through a slow, lossy proxy the scan cannot finish within a second.
+	p := realdns.StartLossyProxy(t, e.unbound.Addr, 0.30, 200*time.Millisecond, 7)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "scan.jsonl")
+
+	cmd := exec.Command(e.bin, append([]string{"scan", "-f", "jsonl", "-o", out, "-t", targets, "--resolver", p.Addr}, lossyFlags...)...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		t.Fatalf("mxscope ended before the interrupt: %v\n%s", err, stderr.String())
+	case <-time.After(time.Second):
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("mxscope still running 30s after SIGINT\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("exit code: got %d; want %d\nstderr:\n%s", code, exitInterrupted, stderr.String())
+	}
+	t.Logf("stderr: %s", strings.TrimSpace(stderr.String()))
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		if strings.HasSuffix(en.Name(), ".tmp") {
+			t.Errorf("left behind: %s", en.Name())
+		}
+	}
+	data, err := os.ReadFile(out)
+	if os.IsNotExist(err) {
+		t.Logf("no output file: allowed")
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		t.Errorf("the output file ends in the middle of a line")
+	}
+	rows, types := parseJSONL(t, string(data))
+	if len(types) == 0 || types[0] != "meta" {
+		t.Errorf("line types: got %v; want meta first", types)
+	}
+	if len(rows) >= lossyDomains {
+		t.Errorf("rows: got %d; want fewer than %d (interrupted)", len(rows), lossyDomains)
+	}
+	for i, x := range rows {
+		if x.Domain != domains[i] {
+			t.Fatalf("row %d: got %s; want %s: the rows must be a prefix of the input order", i, x.Domain, domains[i])
+		}
+	}
+	t.Logf("interrupted after 1s: %d complete rows, a prefix of the input", len(rows))
+}
+
+func TestIntegrationZZHold(t *testing.T) {
+	if os.Getenv("MXSCOPE_HOLD") == "" {
+		t.Skip()
+	}
+	zones, domains := lossyZone()
+	e := startEnv(t, zones)
+	targets := writeTargets(t, domains)
+	p := realdns.StartLossyProxy(t, e.unbound.Addr, 0.30, 200*time.Millisecond, 20240601)
+	os.WriteFile("/tmp/mxenv", []byte(fmt.Sprintf("BIN=%s\nUNBOUND=%s\nPROXY=%s\nTARGETS=%s\nUDIR=%s\n", e.bin, e.unbound.Addr, p.Addr, targets, e.unbound.Dir)), 0o644)
+	time.Sleep(40 * time.Minute)
+}

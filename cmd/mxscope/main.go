@@ -1,0 +1,109 @@
+// Command mxscope shows, from public DNS, where a domain's mail is received,
+// who hosts its mailboxes, who may send as it, and how well it is protected
+// against spoofing. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// Exit codes, the contract in README.
+const (
+	exitOK          = 0   // the scan ran; DNS failures are data
+	exitError       = 1   // runtime error: unreadable input, failed write, no resolver
+	exitUsage       = 2   // bad flags or arguments
+	exitFailOn      = 3   // --fail-on SEVERITY was met
+	exitInterrupted = 130 // SIGINT or SIGTERM; what was scanned is still written
+)
+
+func main() {
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	os.Exit(run(ctx, os.Args[1:], systemStreams()))
+}
+
+// streams are the command's standard streams, injected so tests can use
+// buffers and pretend to be a terminal.
+type streams struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	OutTTY bool // Out is a terminal: align tables
+	ErrTTY bool // Err is a terminal: show progress
+}
+
+func systemStreams() *streams {
+	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: isTerminal(os.Stdout), ErrTTY: isTerminal(os.Stderr)}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, io *streams) int {
+	root := newRootCmd(io)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee *cliError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintf(io.Err, "mxscope: %s\n", ee.msg)
+		}
+		if ee.hint != "" {
+			fmt.Fprintf(io.Err, "hint: %s\n", ee.hint)
+		}
+		return ee.code
+	default:
+		// Cobra's own errors are about flags and arguments.
+		fmt.Fprintf(io.Err, "mxscope: %s\n", err)
+		fmt.Fprintf(io.Err, "hint: see 'mxscope %s --help'\n", commandName(root, args))
+		return exitUsage
+	}
+}
+
+func commandName(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && c != root {
+		return c.Name()
+	}
+	return ""
+}
+
+// cliError carries an exit code and a user-facing message out of a
+// command. Only usage errors print usage, and only briefly.
+type cliError struct {
+	code int
+	msg  string
+	hint string
+}
+
+func (e *cliError) Error() string { return e.msg }
+
+func userError(code int, hint, format string, args ...any) error {
+	return &cliError{code: code, msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

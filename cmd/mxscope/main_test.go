@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxscope/mxscope/scanner/dnstest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func init() {
+	now = func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
+	version = "test"
+}
+
+// world starts the test DNS world and returns its address.
+func world(t *testing.T) *dnstest.Server {
+	t.Helper()
+	zone, err := os.ReadFile("testdata/world.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dnstest.New(t, string(zone))
+}
+
+type result struct {
+	code          int
+	stdout, stderr string
+}
+
+// mxscope runs the command in-process with buffers for its streams.
+func mxscope(t *testing.T, stdin string, tty bool, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	io := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errb, OutTTY: tty}
+	code := run(context.Background(), args, io)
+	return result{code, out.String(), errb.String()}
+}
+
+const targetsYAML = `targets:
+  - {domain: campaign.example, candidate: Jane Doe, party: D, year: 2024}
+  - {domain: rival.example, candidate: John Roe, party: R, year: 2024}
+  - {domain: party.example, committee: Example Party}
+  - not a domain!
+  - {domain: gone.example, candidate: Nobody}
+  - hostile.example
+`
+
+func TestScanFormatsMatchGoldenFiles(t *testing.T) {
+	srv := world(t)
+	for _, format := range []string{"table", "json", "jsonl", "csv", "markdown"} {
+		for _, tty := range []bool{false, true} {
+			if tty && format != "table" {
+				continue
+			}
+			name := format
+			if tty {
+				name += "-tty"
+			}
+			t.Run(name, func(t *testing.T) {
+				r := mxscope(t, targetsYAML, tty, "scan", "-t", "-", "-f", format, "--resolver", srv.Addr(), "--timeout", "1s", "--retries", "1")
+				if r.code != exitOK {
+					t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+				}
+				got := strings.ReplaceAll(r.stdout, srv.Addr(), "RESOLVER")
+				golden(t, filepath.Join("testdata", "scan."+name+".golden"), got)
+				if strings.ContainsAny(got, "\x1b\x07") {
+					t.Errorf("raw control characters from DNS reached the %s output", format)
+				}
+				if !strings.Contains(r.stderr, "stdin:5: invalid entry") {
+					t.Errorf("stderr does not name the invalid entry's line:\n%s", r.stderr)
+				}
+			})
+		}
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/mxscope -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test ./cmd/mxscope -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestJSONRowsKeepInputOrderAndLabels(t *testing.T) {
+	srv := world(t)
+	r := mxscope(t, targetsYAML, false, "scan", "-t", "-", "-f", "json", "--resolver", srv.Addr())
+	var doc struct {
+		Schema  int `json:"schema"`
+		Results []struct {
+			Domain string          `json:"domain"`
+			Status string          `json:"status"`
+			Labels json.RawMessage `json:"labels"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("json output does not parse: %v\n%s", err, r.stdout)
+	}
+	var got []string
+	for _, x := range doc.Results {
+		got = append(got, x.Domain+":"+x.Status)
+	}
+	want := "campaign.example:ok rival.example:ok party.example:ok :invalid gone.example:nxdomain hostile.example:ok"
+	if strings.Join(got, " ") != want || doc.Schema != 1 {
+		t.Errorf("results %v, schema %d; want %s, schema 1", got, doc.Schema, want)
+	}
+	var labels bytes.Buffer
+	json.Compact(&labels, doc.Results[0].Labels)
+	if labels.String() != `{"candidate":"Jane Doe","party":"D","year":2024}` {
+		t.Errorf("labels = %s; want them in file order with year a number", labels.String())
+	}
+}
+
+func TestProviderFilterIsTheReutersInspection(t *testing.T) {
+	srv := world(t)
+	r := mxscope(t, targetsYAML, false, "scan", "-t", "-", "-f", "csv", "--provider", "microsoft", "--resolver", srv.Addr())
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "campaign.example,") || !strings.HasPrefix(lines[2], "party.example,") {
+		t.Fatalf("--provider microsoft kept:\n%s\nwant campaign.example (mailbox via MX) and party.example (mailbox behind Proofpoint)", r.stdout)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	srv := world(t)
+	dead := deadResolver(t)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"unknown flag", []string{"scan", "--bogus"}, exitUsage, "unknown flag"},
+		{"unknown format", []string{"scan", "-f", "xml", "x.example"}, exitUsage, `unknown format "xml"`},
+		{"unknown severity", []string{"scan", "--fail-on", "dire", "x.example"}, exitUsage, "unknown severity"},
+		{"unknown provider", []string{"scan", "-p", "nosuch", "x.example"}, exitUsage, `unknown provider id "nosuch"`},
+		{"unknown check", []string{"scan", "--checks", "mx,nope", "x.example"}, exitUsage, "unknown check"},
+		{"bad resolver", []string{"scan", "--resolver", "[::1", "x.example"}, exitUsage, "invalid resolver address"},
+		{"missing targets file", []string{"scan", "-t", "/nonexistent/targets.yaml"}, exitError, "hint:"},
+		{"fail-on met", []string{"scan", "--resolver", srv.Addr(), "--fail-on", "high", "rival.example"}, exitFailOn, "severity high"},
+		{"fail-on not met", []string{"scan", "--resolver", srv.Addr(), "--fail-on", "high", "campaign.example"}, exitOK, ""},
+		{"no resolver answers", []string{"scan", "--resolver", dead, "--timeout", "100ms", "--retries", "0", "campaign.example", "rival.example"}, exitError, "no DNS resolver answered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mxscope(t, "", false, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d; want %d\nstderr: %s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr = %q; want it to contain %q", r.stderr, tt.stderr)
+			}
+			if tt.code == exitError && strings.Contains(tt.stderr, "no DNS resolver") {
+				if r.stdout != "" || strings.Count(r.stderr, "no DNS resolver answered") != 1 {
+					t.Errorf("want one clear error and no report; got stdout %q stderr %q", r.stdout, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// deadResolver is a UDP port that never answers.
+func deadResolver(t *testing.T) string {
+	srv := dnstest.New(t, "")
+	srv.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Drop: true} })
+	return srv.Addr()
+}
+
+func TestOutputFileIsWrittenAtomically(t *testing.T) {
+	srv := world(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.csv")
+	r := mxscope(t, "", false, "scan", "-f", "csv", "-o", path, "--resolver", srv.Addr(), "campaign.example")
+	if r.code != exitOK || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want 0 and nothing on stdout", r.code, r.stdout)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "out.csv" {
+		t.Errorf("directory holds %v; want only out.csv (no temporary file left)", entries)
+	}
+	// A failed run leaves the earlier report untouched.
+	before, _ := os.ReadFile(path)
+	r = mxscope(t, "", false, "scan", "-f", "csv", "-o", path, "--resolver", srv.Addr(), "-t", "/nonexistent.yaml")
+	after, _ := os.ReadFile(path)
+	if r.code != exitError || !bytes.Equal(before, after) {
+		t.Errorf("a failed run changed the report (exit %d)", r.code)
+	}
+}
+
+func TestResumeSkipsWhatIsDoneAndAppends(t *testing.T) {
+	srv := world(t)
+	path := filepath.Join(t.TempDir(), "scan.jsonl")
+	first := mxscope(t, "", false, "scan", "-f", "jsonl", "-o", path, "--resolver", srv.Addr(), "campaign.example", "rival.example")
+	if first.code != exitOK {
+		t.Fatalf("first run: exit %d: %s", first.code, first.stderr)
+	}
+	// Simulate a crash that cut the last line short.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"domain":"party.exa`)
+	f.Close()
+	second := mxscope(t, "", false, "scan", "--resume", path, "--resolver", srv.Addr(), "campaign.example", "rival.example", "party.example")
+	if second.code != exitOK {
+		t.Fatalf("resume: exit %d: %s", second.code, second.stderr)
+	}
+	data, _ := os.ReadFile(path)
+	var domains []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var row struct{ Type, Domain string }
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("line %q does not parse: %v", line, err)
+		}
+		if row.Type == "" {
+			domains = append(domains, row.Domain)
+		}
+	}
+	if strings.Join(domains, " ") != "campaign.example rival.example party.example" {
+		t.Errorf("rows after resume: %v; want each domain exactly once", domains)
+	}
+}
+
+func TestScanFlagsParse(t *testing.T) {
+	var got *scanOptions
+	cmd := newScanCmd(&streams{}, func(_ context.Context, o *scanOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"-f", "csv", "-p", "microsoft", "-p", "google", "--resolver", "1.1.1.1", "--resolver", "[::1]:53",
+		"-c", "10", "--timeout", "3s", "--retries", "5", "--qps", "100", "--fail-on", "medium", "--checks", "mx,spf", "a.example", "b.example"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Format != "csv" || len(got.Providers) != 2 || len(got.Resolvers) != 2 || got.Concurrency != 10 ||
+		got.Timeout != 3*time.Second || got.Retries != 5 || got.QPS != 100 || got.FailOn != "medium" ||
+		got.Checks != "mx,spf" || strings.Join(got.Domains, ",") != "a.example,b.example" {
+		t.Errorf("parsed %+v", got)
+	}
+}
+
+func TestProvidersAndVersion(t *testing.T) {
+	r := mxscope(t, "", false, "providers", "-f", "csv")
+	if r.code != exitOK || !strings.Contains(r.stdout, "microsoft") || !strings.Contains(r.stdout, "proofpoint") {
+		t.Errorf("providers: exit %d\n%s", r.code, r.stdout)
+	}
+	r = mxscope(t, "", false, "version")
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, "mxscope test (catalog ") {
+		t.Errorf("version: %q", r.stdout)
+	}
+}

@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mxscope/mxscope/providers"
+	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/report"
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/targets"
+)
+
+// Defaults chosen from the lossy-network measurement in README ("Timeouts
+// and retries").
+const (
+	defaultConcurrency   = 256
+	defaultTimeout       = 2 * time.Second
+	defaultRetries       = 3
+	defaultDomainTimeout = 60 * time.Second
+)
+
+// now is the clock behind the report's "started" time; tests fix it.
+var now = time.Now
+
+type scanOptions struct {
+	Domains       []string // positional arguments: scan these instead of a file
+	Targets       string
+	Format        string
+	Output        string
+	Providers     []string
+	Resolvers     []string
+	Concurrency   int
+	Timeout       time.Duration
+	Retries       int
+	QPS           float64
+	FailOn        string
+	Checks        string
+	Catalog       string
+	Resume        string
+	DomainTimeout time.Duration
+	Progress      bool
+	Stats         bool
+}
+
+func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
+	o := &scanOptions{}
+	c := &cobra.Command{
+		Use:   "scan [DOMAIN...]",
+		Short: "Scan ./targets.yaml, another targets file, or the domains given",
+		Long: `Scan the domains of a targets file (default ./targets.yaml) or those named on
+the command line, and report for each where its mail is received, who hosts its
+mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
+		Example: `  mxscope scan                              # the shipped targets.yaml
+  mxscope scan --provider microsoft         # which campaigns receive mail through Microsoft
+  mxscope scan -f csv -o scan.csv -t my.yaml
+  mxscope scan example.com --fail-on high   # exit 3 when a high finding is present`,
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Domains = args
+			if len(args) > 0 && c.Flags().Changed("targets") {
+				return userError(exitUsage, "name domains on the command line or pass --targets, not both", "both domains and --targets were given")
+			}
+			o.Progress = io.ErrTTY
+			if runF != nil {
+				return runF(c.Context(), o)
+			}
+			return runScan(c.Context(), io, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.Targets, "targets", "t", "targets.yaml", `targets file; "-" reads stdin`)
+	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
+	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
+	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
+	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: the system's resolvers)")
+	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
+	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
+	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
+	f.Float64Var(&o.QPS, "qps", 0, "cap on queries per second (0: none)")
+	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
+	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
+	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
+	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
+	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
+	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return c
+}
+
+func allChecks() scanner.Checks {
+	c, _ := scanner.ParseChecks("")
+	return c
+}
+
+// validate checks everything that does not need the network or files, so
+// that usage errors come before any work.
+func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity, err error) {
+	if !slices.Contains(report.Formats, o.Format) {
+		return nil, "", userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
+	}
+	if o.FailOn != "" {
+		failOn = scanner.Severity(strings.ToLower(o.FailOn))
+		if failOn.Rank() == 0 {
+			return nil, "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
+		}
+	}
+	checks, err = scanner.ParseChecks(o.Checks)
+	if err != nil {
+		return nil, "", userError(exitUsage, "", "--checks: %s", err)
+	}
+	if o.Concurrency < 1 || o.Concurrency > 100000 {
+		return nil, "", userError(exitUsage, "", "--concurrency must be between 1 and 100000, not %d", o.Concurrency)
+	}
+	if o.Timeout <= 0 || o.DomainTimeout <= 0 {
+		return nil, "", userError(exitUsage, "", "--timeout and --domain-timeout must be positive")
+	}
+	if o.Retries < 0 || o.Retries > 20 {
+		return nil, "", userError(exitUsage, "", "--retries must be between 0 and 20, not %d", o.Retries)
+	}
+	if o.QPS < 0 {
+		return nil, "", userError(exitUsage, "", "--qps must not be negative")
+	}
+	if o.Resume != "" && (o.Output != "" || o.Format != "table" && o.Format != "jsonl") {
+		return nil, "", userError(exitUsage, "--resume appends jsonl to the file it names", "--resume does not combine with --output or --format")
+	}
+	if o.Resume != "" {
+		o.Format = "jsonl"
+	}
+	return checks, failOn, nil
+}
+
+func runScan(ctx context.Context, io *streams, o *scanOptions) error {
+	checks, failOn, err := o.validate()
+	if err != nil {
+		return err
+	}
+	cat, err := loadCatalog(o.Catalog)
+	if err != nil {
+		return err
+	}
+	if err := checkProviderIDs(cat, o.Providers); err != nil {
+		return err
+	}
+	ts, err := loadTargets(io, o)
+	if err != nil {
+		return err
+	}
+	servers, err := resolverAddrs(o.Resolvers)
+	if err != nil {
+		return err
+	}
+
+	var done map[string]bool
+	if o.Resume != "" {
+		if done, err = resumeState(o.Resume); err != nil {
+			return err
+		}
+		ts = slices.DeleteFunc(ts, func(t targets.Target) bool { return done[resumeKey(t)] })
+	}
+
+	client, err := resolve.NewClient(resolve.Config{Servers: servers, Timeout: o.Timeout, Retries: o.Retries, QPS: o.QPS})
+	if err != nil {
+		return userError(exitError, "", "%s", err)
+	}
+	defer client.Close()
+	sc := scanner.New(client, scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout})
+	if err := preflight(ctx, client, ts, servers); err != nil {
+		return err
+	}
+
+	out, err := openOutput(io, o)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	w, err := report.New(o.Format, out, report.Options{
+		Terminal:  io.OutTTY && o.Output == "" && o.Resume == "",
+		Providers: o.Providers,
+		LabelKeys: labelKeys(ts),
+	})
+	if err != nil {
+		return userError(exitUsage, "", "%s", err)
+	}
+	meta := scanner.Meta{
+		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
+		Started: now().UTC().Truncate(time.Second), Resolvers: servers,
+		Catalog: cat.Version, Checks: checks.String(),
+	}
+	if err := w.Begin(meta); err != nil {
+		return writeError(o, err)
+	}
+
+	sum := scanner.NewSummarizer()
+	var scanned atomic.Int64
+	var worst scanner.Severity
+	stopProgress := startProgress(io, o, &scanned, len(ts))
+	scanErr := sc.Scan(ctx, ts, func(r *scanner.Result) error {
+		scanned.Add(1)
+		if !matchesProviders(r, o.Providers) {
+			return nil
+		}
+		if r.Worst().Rank() > worst.Rank() {
+			worst = r.Worst()
+		}
+		sum.Add(r)
+		return w.Write(r)
+	})
+	stopProgress()
+	if o.Stats {
+		st, cs := client.Stats(), sc.Cache().Stats()
+		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d cache_hits=%d cache_misses=%d\n",
+			len(ts), st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, cs.Hits, cs.Misses)
+	}
+	interrupted := scanErr != nil && ctx.Err() != nil
+	if scanErr != nil && !interrupted {
+		return writeError(o, scanErr)
+	}
+	if err := w.End(sum.Summary()); err != nil {
+		return writeError(o, err)
+	}
+	if err := out.Commit(); err != nil {
+		return writeError(o, err)
+	}
+	if st := client.Stats(); st.Responses == 0 && st.Queries > 0 && !interrupted {
+		return userError(exitError, "check the network, or pass --resolver ADDR",
+			"no DNS resolver answered any query (tried %s)", strings.Join(servers, ", "))
+	}
+	switch {
+	case interrupted:
+		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned.Load(), len(ts))
+		return &cliError{code: exitInterrupted}
+	case failOn != "" && worst.Rank() >= failOn.Rank():
+		return &cliError{code: exitFailOn, msg: fmt.Sprintf("a finding of severity %s or worse is present (--fail-on %s)", worst, failOn)}
+	}
+	return nil
+}
+
+func writeError(o *scanOptions, err error) error {
+	dest := "standard output"
+	if o.Output != "" {
+		dest = o.Output
+	}
+	return userError(exitError, "", "writing the report to %s: %s", dest, err)
+}
+
+func loadCatalog(path string) (*providers.Catalog, error) {
+	cat := providers.Default()
+	if path == "" {
+		return cat, nil
+	}
+	over, err := providers.LoadFile(path)
+	if err != nil {
+		return nil, userError(exitError, "see README, \"Provider catalog\", for the file format", "%s", err)
+	}
+	return cat.Merge(over), nil
+}
+
+func catalogVersion() string { return providers.Default().Version }
+
+func checkProviderIDs(cat *providers.Catalog, ids []string) error {
+	for _, id := range ids {
+		switch id {
+		case scanner.ProviderSelfHosted, scanner.ProviderUnknown, scanner.ProviderNone:
+			continue
+		}
+		if !cat.HasID(id) {
+			return userError(exitUsage, "'mxscope providers' lists the ids", "unknown provider id %q", id)
+		}
+	}
+	return nil
+}
+
+func matchesProviders(r *scanner.Result, ids []string) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if _, ok := r.HasProvider(id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func loadTargets(io *streams, o *scanOptions) ([]targets.Target, error) {
+	var (
+		ts    []targets.Target
+		warns []targets.Warning
+		err   error
+	)
+	switch {
+	case len(o.Domains) > 0:
+		ts, warns = targets.FromArgs(o.Domains)
+	case o.Targets == "-":
+		ts, warns, err = targets.Parse(io.In, "stdin")
+	default:
+		ts, warns, err = targets.LoadFile(o.Targets)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
+		}
+	}
+	if err != nil {
+		return nil, userError(exitError, "", "%s", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(io.Err, "mxscope: warning: %s\n", w)
+	}
+	name := o.Targets
+	switch {
+	case len(o.Domains) > 0:
+		name = "argument"
+	case o.Targets == "-":
+		name = "stdin"
+	}
+	for _, t := range ts {
+		if t.Invalid != "" {
+			where := name
+			if t.Line > 0 {
+				where = fmt.Sprintf("%s:%d", name, t.Line)
+			}
+			fmt.Fprintf(io.Err, "mxscope: %s: invalid entry: %s\n", where, report.Clean(t.Invalid))
+		}
+	}
+	if len(ts) == 0 {
+		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
+	}
+	return ts, nil
+}
+
+func resolverAddrs(flags []string) ([]string, error) {
+	if len(flags) == 0 {
+		s, err := resolve.SystemServers()
+		if err != nil {
+			return nil, userError(exitError, "pass --resolver ADDR, for example --resolver 127.0.0.1:53", "%s", err)
+		}
+		return s, nil
+	}
+	var out []string
+	for _, f := range flags {
+		s, err := resolve.ParseServer(f)
+		if err != nil {
+			return nil, userError(exitUsage, "a resolver is host, host:port or [v6]:port", "%s", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// preflight asks one question before the scan. When no resolver answers it
+// at all, the user gets one clear error instead of a screen of timeouts.
+func preflight(ctx context.Context, c *resolve.Client, ts []targets.Target, servers []string) error {
+	for _, t := range ts {
+		if t.Invalid != "" {
+			continue
+		}
+		if scanner.Preflight(ctx, c, t.Domain) || ctx.Err() != nil {
+			return nil
+		}
+		return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
+			"no DNS resolver answered (tried %s)", strings.Join(servers, ", "))
+	}
+	return nil
+}
+
+func labelKeys(ts []targets.Target) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, t := range ts {
+		for _, l := range t.Labels {
+			if !seen[l.Key] {
+				seen[l.Key] = true
+				keys = append(keys, l.Key)
+			}
+		}
+	}
+	return keys
+}
+
+// startProgress shows "scanned N of M" on a terminal's stderr, and nothing
+// anywhere else. It returns a function that stops and clears it.
+func startProgress(io *streams, o *scanOptions, n *atomic.Int64, total int) (stop func()) {
+	if !o.Progress || total < 2 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(io.Err, "\r\033[K")
+				return
+			case <-t.C:
+				fmt.Fprintf(io.Err, "\r\033[Kscanned %d of %d", n.Load(), total)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
