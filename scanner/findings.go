@@ -72,6 +72,12 @@ func evaluate(d *domainScan) []Finding {
 		rule := ruleByID[id]
 		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: rule.Fix})
 	}
+	if r.Status != StatusOK {
+		// The domain's own lookup failed: whatever its other lookups
+		// said, no claim about missing records is safe to make.
+		add("lookup-failed", "the domain's own lookup failed (%s), so nothing is concluded about its records", r.Status)
+		return out
+	}
 	var failed []string
 
 	// Mail exchangers.

@@ -423,3 +423,32 @@ func TestReadmeDocumentsEveryFinding(t *testing.T) {
 		}
 	}
 }
+
+func TestPreflightTellsDeadAndLyingResolversApart(t *testing.T) {
+	live := dnstest.New(t, world)
+	dead := dnstest.New(t, "")
+	dead.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Drop: true} })
+	lying := dnstest.New(t, "")
+	lying.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Rcode: dns.RcodeNameError} })
+	tests := []struct {
+		name, addr, domain string
+		want               error
+	}{
+		{"live, domain exists", live.Addr(), "google.example", nil},
+		{"live, domain does not exist", live.Addr(), "nx.example", nil},
+		{"never answers", dead.Addr(), "google.example", scanner.ErrNoAnswer},
+		{"says even the root does not exist", lying.Addr(), "google.example", scanner.ErrBrokenResolver},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := resolve.NewClient(resolve.Config{Servers: []string{tt.addr}, Timeout: 100 * time.Millisecond, Retries: 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := scanner.Preflight(context.Background(), c, tt.domain); got != tt.want {
+				t.Errorf("Preflight = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}

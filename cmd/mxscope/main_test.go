@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/mxscope/mxscope/scanner/dnstest"
 )
 
@@ -141,6 +143,8 @@ func TestProviderFilterIsTheReutersInspection(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	srv := world(t)
 	dead := deadResolver(t)
+	lying := dnstest.New(t, "")
+	lying.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Rcode: dns.RcodeNameError} })
 	tests := []struct {
 		name   string
 		args   []string
@@ -156,6 +160,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing targets file", []string{"scan", "-t", "/nonexistent/targets.yaml"}, exitError, "hint:"},
 		{"fail-on met", []string{"scan", "--resolver", srv.Addr(), "--fail-on", "high", "rival.example"}, exitFailOn, "severity high"},
 		{"fail-on not met", []string{"scan", "--resolver", srv.Addr(), "--fail-on", "high", "campaign.example"}, exitOK, ""},
+		{"lying resolver", []string{"scan", "--resolver", lying.Addr(), "campaign.example"}, exitError, "even the root zone does not exist"},
 		{"no resolver answers", []string{"scan", "--resolver", dead, "--timeout", "100ms", "--retries", "0", "campaign.example", "rival.example"}, exitError, "no DNS resolver answered"},
 	}
 	for _, tt := range tests {

@@ -358,18 +358,24 @@ func resolverAddrs(flags []string) ([]string, error) {
 	return out, nil
 }
 
-// preflight asks one question before the scan. When no resolver answers it
-// at all, the user gets one clear error instead of a screen of timeouts.
+// preflight asks one question before the scan, so that a dead or lying
+// resolver gets one clear error instead of a screen of timeouts or of
+// false "does not exist" rows.
 func preflight(ctx context.Context, c *resolve.Client, ts []targets.Target, servers []string) error {
 	for _, t := range ts {
 		if t.Invalid != "" {
 			continue
 		}
-		if scanner.Preflight(ctx, c, t.Domain) || ctx.Err() != nil {
-			return nil
+		tried := strings.Join(servers, ", ")
+		switch err := scanner.Preflight(ctx, c, t.Domain); {
+		case errors.Is(err, scanner.ErrNoAnswer):
+			return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
+				"no DNS resolver answered (tried %s)", tried)
+		case errors.Is(err, scanner.ErrBrokenResolver):
+			return userError(exitError, "this network may have no real DNS access; pass --resolver ADDR with a working recursive resolver",
+				"the resolver (%s) answers that even the root zone does not exist, so its answers cannot be trusted", tried)
 		}
-		return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
-			"no DNS resolver answered (tried %s)", strings.Join(servers, ", "))
+		return nil
 	}
 	return nil
 }
