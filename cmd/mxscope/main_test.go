@@ -34,7 +34,7 @@ func world(t *testing.T) *dnstest.Server {
 }
 
 type result struct {
-	code          int
+	code           int
 	stdout, stderr string
 }
 

@@ -418,4 +418,3 @@ func startProgress(io *streams, o *scanOptions, n *atomic.Int64, total int) (sto
 	}()
 	return func() { close(done); <-finished }
 }
-
