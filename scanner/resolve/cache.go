@@ -29,9 +29,18 @@ type CacheStats struct {
 // cacheShards spreads the cache's lock; a power of two.
 const cacheShards = 64
 
-// Cache remembers every answer for the life of a scan (no TTLs: a scan is
-// short, and one answer per name keeps the report consistent) and collapses
-// concurrent identical questions into one query. Failures are cached like
+// DefaultCacheSize is how many answers a Cache keeps. It holds every shared
+// name of a large scan (provider MX hosts, SPF includes, _dmarc of parent
+// domains) many times over, while a million per-domain answers pass through
+// without growing the heap: about 20 MB at the most.
+const DefaultCacheSize = 1 << 16
+
+// Cache remembers answers for the life of a scan (no TTLs: a scan is short,
+// and one answer per name keeps the report consistent) and collapses
+// concurrent identical questions into one query. It keeps at most its size
+// in answers, evicting with the CLOCK algorithm: an answer used again since
+// the hand last passed survives, so names shared by many domains stay while
+// one-off names make way. Failures are cached like
 // answers, after the Client's retries, so a broken name costs its timeout
 // once per scan, not once per domain that mentions it. The only answers not
 // cached are those cut short by the caller's context ending (or by the
@@ -45,8 +54,41 @@ type Cache struct {
 }
 
 type cacheShard struct {
-	mu sync.Mutex
-	m  map[cacheKey]*entry
+	mu   sync.Mutex
+	m    map[cacheKey]*entry
+	ring []cacheKey // keys in insertion order, for CLOCK eviction
+	hand int
+	max  int // ring capacity; 0 means unbounded
+}
+
+// insert adds e under key, first evicting one answer if the shard is full.
+// The caller holds sh.mu.
+func (sh *cacheShard) insert(key cacheKey, e *entry) {
+	sh.m[key] = e
+	if sh.max == 0 {
+		return
+	}
+	if len(sh.ring) < sh.max {
+		sh.ring = append(sh.ring, key)
+		return
+	}
+	// Sweep for a victim: skip answers still in flight and give those used
+	// since the last sweep a second chance. Two turns always find one
+	// unless everything is in flight; then the slot is shared for now.
+	for range 2 * len(sh.ring) {
+		k := sh.ring[sh.hand]
+		old := sh.m[k]
+		if old != nil && (old.inflight() || old.ref.Swap(false)) {
+			sh.hand = (sh.hand + 1) % len(sh.ring)
+			continue
+		}
+		if old != nil && k != key {
+			delete(sh.m, k)
+		}
+		break
+	}
+	sh.ring[sh.hand] = key
+	sh.hand = (sh.hand + 1) % len(sh.ring)
 }
 
 type cacheKey struct {
@@ -57,15 +99,34 @@ type cacheKey struct {
 // entry is an answer, or a query in flight while done is open.
 type entry struct {
 	done  chan struct{}
-	ans   Answer // set before done is closed
-	retry bool   // the answer was not cacheable: waiters ask again
+	ans   Answer      // set before done is closed
+	retry bool        // the answer was not cacheable: waiters ask again
+	ref   atomic.Bool // used since the CLOCK hand last passed
 }
 
-// NewCache returns an empty cache in front of q.
-func NewCache(q Querier) *Cache {
+func (e *entry) inflight() bool {
+	select {
+	case <-e.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// NewCache returns an empty cache of DefaultCacheSize in front of q.
+func NewCache(q Querier) *Cache { return NewCacheSize(q, DefaultCacheSize) }
+
+// NewCacheSize returns an empty cache in front of q that keeps about size
+// answers (0: no limit).
+func NewCacheSize(q Querier, size int) *Cache {
 	c := &Cache{q: q, seed: maphash.MakeSeed()}
+	per := 0
+	if size > 0 {
+		per = max(1, size/cacheShards)
+	}
 	for i := range c.shards {
 		c.shards[i].m = make(map[cacheKey]*entry)
+		c.shards[i].max = per
 	}
 	return c
 }
@@ -88,12 +149,13 @@ func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
 		e := sh.m[key]
 		if e == nil {
 			e = &entry{done: make(chan struct{})}
-			sh.m[key] = e
+			sh.insert(key, e)
 			sh.mu.Unlock()
 			c.misses.Add(1)
 			return c.fill(ctx, sh, key, e)
 		}
 		sh.mu.Unlock()
+		e.ref.Store(true)
 		select {
 		case <-e.done:
 			if !e.retry {
@@ -131,7 +193,9 @@ func (c *Cache) fill(ctx context.Context, sh *cacheShard, key cacheKey, e *entry
 	defer func() {
 		if !keep { // not cacheable, or the Querier panicked
 			sh.mu.Lock()
-			delete(sh.m, key)
+			if sh.m[key] == e {
+				delete(sh.m, key)
+			}
 			sh.mu.Unlock()
 			e.retry = true
 		}

@@ -850,3 +850,27 @@ func TestLastAttemptUsesTCPWhenUDPKeepsTimingOut(t *testing.T) {
 		t.Errorf("stats %+v; want 2 UDP timeouts then 1 TCP attempt", st)
 	}
 }
+
+func TestCacheStaysBoundedAndKeepsSharedNames(t *testing.T) {
+	fake := &countingQuerier{}
+	c := NewCacheSize(fake, 256) // 4 answers per shard
+	ctx := context.Background()
+	for i := range 10000 {
+		c.Query(ctx, fmt.Sprintf("d%d.example", i), dns.TypeMX)
+		// A name every domain shares, as _spf.google.com is.
+		c.Query(ctx, "_spf.shared.example", dns.TypeTXT)
+	}
+	held := 0
+	for i := range c.shards {
+		held += len(c.shards[i].m)
+	}
+	if held > 256 {
+		t.Errorf("the cache holds %d answers; want at most 256", held)
+	}
+	if n := fake.calls["_spf.shared.example."]; n != 1 {
+		t.Errorf("the shared name was asked %d times; want 1 (it is used on every sweep, so it survives)", n)
+	}
+	if n := fake.calls["d0.example."]; n != 1 {
+		t.Errorf("a one-off name was asked %d times; want 1", n)
+	}
+}
