@@ -7,7 +7,7 @@ VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || ech
 LDFLAGS       := -X main.version=$(VERSION)
 FUZZTIME      ?= 10s
 
-.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench clean
+.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve clean
 
 all: build
 
@@ -56,9 +56,14 @@ fuzz:
 	  done; \
 	done
 
-## bench: the end-to-end benchmark against nsd on loopback (see README)
+BENCHFLAGS ?=
+## bench: mxscope against nsd on loopback, 100k synthetic domains (see README, "Speed")
 bench: build
-	./bench/run.sh
+	$(GO) run ./cmd/mxbench -mxscope $(BIN)/mxscope -out bench/out $(BENCHFLAGS)
+
+## bench-curve: the cost at 10k, 100k and 1M domains
+bench-curve: build
+	$(GO) run ./cmd/mxbench -mxscope $(BIN)/mxscope -sizes 10000,100000,1000000 -out bench/out $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BIN)
