@@ -93,8 +93,13 @@ func Normalize(s string) (ascii, unicode string, err error) {
 	if host == "" || host == "." {
 		return "", "", invalid("not a domain name: %s (no host name)", quote(written))
 	}
-	if _, err := netip.ParseAddr(strings.TrimSuffix(host, ".")); err == nil {
-		return "", "", invalid("an IP address, not a domain")
+	// Only an IPv6 address has a colon, and an IPv4 address is digits and
+	// dots; ParseAddr is not asked about others, which it would answer with
+	// an allocated error.
+	if bare := strings.TrimSuffix(host, "."); strings.IndexByte(bare, ':') >= 0 || digitsAndDots(bare) {
+		if _, err := netip.ParseAddr(bare); err == nil {
+			return "", "", invalid("an IP address, not a domain")
+		}
 	}
 	if allDigits(host) {
 		return "", "", invalid("a number, not a domain")
@@ -245,6 +250,15 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+func digitsAndDots(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {

@@ -13,14 +13,19 @@
 //     error, and that error starts with "name:line:";
 //   - the other keys of an entry are kept, values and order unchanged, as
 //     Labels;
-//   - input is capped at MaxSize bytes, alias expansion and nesting are
-//     bounded, and nothing in it can make the loader panic.
+//   - input is capped (MaxSize bytes for Parse, MaxStreamSize for Stream),
+//     alias expansion and nesting are bounded, and nothing in it can make
+//     the loader panic;
+//   - Stream gives the same targets, warnings and errors as Parse, with
+//     memory bounded by a batch of entries and the dedupe set rather than by
+//     the file, so a million-entry list loads in a few tens of megabytes.
 package targets
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"regexp"
@@ -55,7 +60,9 @@ func (w Warning) String() string {
 	return w.File + ":" + strconv.Itoa(w.Line) + ": " + w.Msg
 }
 
-// MaxSize caps the input: 64 MiB is some 1,000,000 entries with labels.
+// MaxSize caps the input of Parse and LoadFile, which hold every target,
+// and of a file that Stream must parse whole: 64 MiB is some 1,000,000
+// entries with labels.
 const MaxSize = 64 << 20
 
 const (
@@ -135,56 +142,171 @@ func LoadFile(path string) ([]Target, []Warning, error) {
 // no document, a null document or a null targets: is ErrEmpty (most likely
 // the wrong file, or a pipe that produced nothing); an explicit empty list
 // ([] or targets: []) is zero targets and no error.
+//
+// Parse holds the input and every target, and is capped at MaxSize; it
+// reads them as Stream does. For a large file, use Stream.
 func Parse(r io.Reader, name string) ([]Target, []Warning, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(data) > MaxSize {
-		return nil, nil, &FileError{Name: name, Msg: "larger than 64 MiB", Err: ErrTooLarge}
+		return nil, nil, tooLarge(name, MaxSize)
 	}
+	var targets []Target
+	var warnings []Warning
+	c := defaultConfig
+	c.limit = MaxSize
+	_, err = c.stream(bytes.NewReader(data), name,
+		func(t Target) error { targets = append(targets, t); return nil },
+		func(w Warning) { warnings = append(warnings, w) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return targets, warnings, nil
+}
+
+// parseDocument is Parse the simple way: the whole document as one
+// yaml.Node tree. It reads every shape of YAML and is the reference the
+// streaming path must agree with (FuzzStreamMatchesParse), and the path
+// Stream falls back to for what it cannot stream; its memory is some twenty
+// times the size of data.
+func parseDocument(data []byte, name string, out *sink) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := decode(dec, &doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil, &FileError{Name: name, Msg: "no targets: the file is empty", Err: ErrEmpty}
+			return &FileError{Name: name, Msg: "no targets: the file is empty", Err: ErrEmpty}
 		}
-		return nil, nil, syntaxError(name, data, err)
+		return syntaxError(name, data, err)
 	}
 	var next yaml.Node
 	switch err := decode(dec, &next); {
 	case err == nil:
-		return nil, nil, &FileError{Name: name, Line: next.Line, Err: ErrShape,
+		return &FileError{Name: name, Line: next.Line, Err: ErrShape,
 			Msg: "a second YAML document; a targets file holds one"}
 	case !errors.Is(err, io.EOF):
-		return nil, nil, syntaxError(name, data, err)
+		return syntaxError(name, data, err)
 	}
 
-	p := &parser{name: name, maxAliased: minAliasNodes + int(aliasNodesPerByte*float64(len(data)))}
+	p := newParser(name, int64(len(data)))
 	list, err := p.top(&doc)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	targets := make([]Target, 0, len(list.Content))
-	var warnings []Warning
-	first := make(map[string]int, len(list.Content))
 	for _, n := range list.Content {
-		t := p.entry(n)
-		if p.err != nil {
-			p.err.Line = t.Line
-			return nil, nil, p.err
+		if err := out.add(p, p.entry(n)); err != nil {
+			return err
 		}
-		if t.Invalid == "" {
-			if line, dup := first[t.Domain]; dup {
-				warnings = append(warnings, Warning{File: name, Line: t.Line,
-					Msg: fmt.Sprintf("duplicate of line %d (%s): scanned once", line, t.Domain)})
-				continue
-			}
-			first[t.Domain] = t.Line
-		}
-		targets = append(targets, t)
 	}
-	return targets, warnings, nil
+	return nil
+}
+
+func tooLarge(name string, limit int64) error {
+	return &FileError{Name: name, Msg: fmt.Sprintf("larger than %d MiB", limit>>20), Err: ErrTooLarge}
+}
+
+// sink drops duplicates, with a warning, and hands targets and warnings on
+// in order. It is shared by the streaming and the whole-document paths.
+type sink struct {
+	name  string
+	yield func(Target) error
+	warn  func(Warning)
+	// first maps the hash of each valid domain to the line of its first
+	// entry, rather than the domain itself, so that a million domains cost
+	// 15 MB. Two different domains share a 64-bit hash with probability
+	// about n²/2⁶⁵: 3·10⁻⁸ for a million. The seed is chosen per process, so
+	// no file can be made to collide on purpose, and the warning names both
+	// lines.
+	first        lineSet
+	sentT, sentW int // targets and warnings handed on (or skipped)
+	skipT, skipW int // already handed on by an attempt that fell back
+}
+
+var dedupeSeed = maphash.MakeSeed()
+
+func newSink(name string, yield func(Target) error, warn func(Warning), size int) *sink {
+	s := &sink{name: name, yield: yield, warn: warn}
+	s.first.init(size)
+	return s
+}
+
+// add hands t on, unless it duplicates an earlier target or p has met a
+// fatal error.
+func (s *sink) add(p *parser, t Target) error {
+	if p.err != nil {
+		p.err.Line = t.Line
+		return p.err
+	}
+	if t.Invalid == "" {
+		if line, dup := s.first.add(maphash.String(dedupeSeed, t.Domain), uint32(t.Line)); dup {
+			s.sentW++
+			if s.sentW > s.skipW && s.warn != nil {
+				s.warn(Warning{File: s.name, Line: t.Line,
+					Msg: fmt.Sprintf("duplicate of line %d (%s): scanned once", line, t.Domain)})
+			}
+			return nil
+		}
+	}
+	s.sentT++
+	if s.sentT <= s.skipT || s.yield == nil {
+		return nil
+	}
+	return s.yield(t)
+}
+
+// restart prepares s for a second attempt over the same input, which will
+// skip what the first one handed on.
+func (s *sink) restart() {
+	s.skipT, s.skipW = s.sentT, s.sentW
+	s.sentT, s.sentW = 0, 0
+	s.first.init(0)
+}
+
+// lineSet maps 64-bit hashes to lines: an open-addressing table with
+// linear probing, 12 bytes a slot and at most 80% full, where a Go map
+// takes 36 bytes an entry.
+type lineSet struct {
+	hashes []uint64 // 0 is an empty slot; a zero hash is stored as 1
+	lines  []uint32
+	n      int
+}
+
+// init empties s, with room for size hashes.
+func (s *lineSet) init(size int) {
+	slots := size + size/4 + 16
+	s.hashes, s.lines, s.n = make([]uint64, slots), make([]uint32, slots), 0
+}
+
+// add returns the line stored for h, if there is one, and otherwise stores
+// line.
+func (s *lineSet) add(h uint64, line uint32) (first uint32, found bool) {
+	if h == 0 {
+		h = 1
+	}
+	if 5*(s.n+1) > 4*len(s.hashes) {
+		old, oldLines := s.hashes, s.lines
+		s.init(2 * len(old))
+		for i, h := range old {
+			if h != 0 {
+				s.add(h, oldLines[i])
+			}
+		}
+	}
+	// The high bits of h, scaled to the table (Lemire's fastrange).
+	for i := int((h >> 32) * uint64(len(s.hashes)) >> 32); ; i++ {
+		if i == len(s.hashes) {
+			i = 0
+		}
+		switch s.hashes[i] {
+		case h:
+			return s.lines[i], true
+		case 0:
+			s.hashes[i], s.lines[i] = h, line
+			s.n++
+			return 0, false
+		}
+	}
 }
 
 // FromArgs turns command-line arguments into Targets (Line 0), with the same
@@ -272,12 +394,20 @@ func badByteLine(data []byte) int {
 // parser holds what is shared by the entries of one file.
 type parser struct {
 	name       string
+	off        int // added to node lines: the line before the text parsed
 	defaults   Labels
 	aliased    int        // > 0 while inside an alias or a merge
 	expanded   int        // nodes visited through aliases so far
 	maxAliased int        // the most expanded may reach
 	err        *FileError // a fatal error (ErrAliases), sticky
 }
+
+func newParser(name string, size int64) *parser {
+	return &parser{name: name, maxAliased: minAliasNodes + int(aliasNodesPerByte*float64(size))}
+}
+
+// line is n's line in the file.
+func (p *parser) line(n *yaml.Node) int { return n.Line + p.off }
 
 // top finds the list of entries and the defaults.
 func (p *parser) top(doc *yaml.Node) (*yaml.Node, error) {
@@ -361,7 +491,7 @@ func (p *parser) setDefaults(n *yaml.Node) error {
 
 // entry turns one list item into a Target.
 func (p *parser) entry(n *yaml.Node) Target {
-	t := Target{Line: n.Line}
+	t := Target{Line: p.line(n)}
 	if n.Kind == yaml.AliasNode {
 		p.aliased++
 		defer func() { p.aliased-- }()
@@ -482,7 +612,7 @@ func (p *parser) pairs(m *yaml.Node, depth int) (out []keyValue, problem string)
 			merges = true
 		case !isString(k):
 			if problem == "" {
-				problem = fmt.Sprintf("the key on line %d is %s, not a string", k.Line, describe(k))
+				problem = fmt.Sprintf("the key on line %d is %s, not a string", p.line(k), describe(k))
 			}
 		}
 	}
@@ -493,7 +623,7 @@ func (p *parser) pairs(m *yaml.Node, depth int) (out []keyValue, problem string)
 			}
 		}
 	}
-	var have keySet
+	have := keySet{keys: make([]string, 0, min(len(m.Content)/2, 17))}
 	out = make([]keyValue, 0, len(m.Content)/2)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
@@ -523,12 +653,12 @@ func (p *parser) pairs(m *yaml.Node, depth int) (out []keyValue, problem string)
 		}
 		if j := have.index(k.Value); j >= 0 {
 			if problem == "" {
-				problem = fmt.Sprintf("duplicate key %s (lines %d and %d)", quote(k.Value), out[j].line, k.Line)
+				problem = fmt.Sprintf("duplicate key %s (lines %d and %d)", quote(k.Value), out[j].line, p.line(k))
 			}
 			continue
 		}
 		have.add(k.Value)
-		out = append(out, keyValue{key: k.Value, line: k.Line, val: v})
+		out = append(out, keyValue{key: k.Value, line: p.line(k), val: v})
 	}
 	return out, problem
 }
@@ -579,6 +709,9 @@ func (p *parser) value(n *yaml.Node, depth int) (v any, problem string) {
 		case "!!null":
 			return nil, ""
 		case "!!int", "!!float", "!!bool", "!!binary":
+			if i, ok := smallInt(n.Value); ok && n.ShortTag() == "!!int" {
+				return i, "" // what Decode gives, without its allocations
+			}
 			if err := n.Decode(&v); err != nil {
 				return nil, err.Error()
 			}
@@ -612,6 +745,16 @@ func (p *parser) value(n *yaml.Node, depth int) (v any, problem string) {
 		return m, ""
 	}
 	return nil, ""
+}
+
+// smallInt parses a decimal without sign, leading zero or underscore, of at
+// most 18 digits, which yaml.v3 decodes to the int strconv.Atoi gives.
+func smallInt(s string) (int, bool) {
+	if len(s) == 0 || len(s) > 18 || s[0] == '0' && len(s) > 1 || !allDigits(s) {
+		return 0, false
+	}
+	i, err := strconv.Atoi(s)
+	return i, err == nil
 }
 
 // count charges n nodes to the alias budget when inside an alias or merge.

@@ -11,8 +11,11 @@ import (
 	"testing"
 )
 
+// parse runs Parse, and checks that Stream gives what the whole-document
+// parse gives.
 func parse(t *testing.T, src string) ([]Target, []Warning) {
 	t.Helper()
+	sameAsWhole(t, src)
 	ts, ws, err := Parse(strings.NewReader(src), "targets.yaml")
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
@@ -223,6 +226,7 @@ func TestParseBoundsAliases(t *testing.T) {
 			fmt.Fprintf(&b, "a%d: &a%d [%s]\n", i, i, strings.Repeat(p+", ", 9)+p)
 		}
 		b.WriteString("targets:\n  - {domain: a.example, x: *a9}\n")
+		sameAsWhole(t, b.String())
 		_, _, err := Parse(strings.NewReader(b.String()), "bomb.yaml")
 		if !errors.Is(err, ErrAliases) || !strings.HasPrefix(fmt.Sprint(err), "bomb.yaml:12: aliases expand to more than") {
 			t.Errorf("got %v; want bomb.yaml:12: aliases expand to more than ...", err)
@@ -236,6 +240,7 @@ func TestParseBoundsAliases(t *testing.T) {
 			fmt.Fprintf(&b, "a%d: &a%d {<<: [%s]}\n", i, i, strings.Repeat(p+", ", 9)+p)
 		}
 		b.WriteString("targets:\n  - {domain: a.example, <<: *a9}\n")
+		sameAsWhole(t, b.String())
 		_, _, err := Parse(strings.NewReader(b.String()), "bomb.yaml")
 		if !errors.Is(err, ErrAliases) {
 			t.Errorf("got %v; want ErrAliases", err)
@@ -248,6 +253,7 @@ func TestParseBoundsAliases(t *testing.T) {
 			fmt.Fprintf(&b, ", k%d: v", i)
 		}
 		b.WriteString("}\ntargets: [" + strings.Repeat("a.example, ", 20_000) + "]\n")
+		sameAsWhole(t, b.String())
 		_, _, err := Parse(strings.NewReader(b.String()), "bomb.yaml")
 		if !errors.Is(err, ErrAliases) {
 			t.Errorf("got %v; want ErrAliases", err)
@@ -260,6 +266,7 @@ func TestParseBoundsAliases(t *testing.T) {
 			fmt.Fprintf(&b, ", k%d: v", i)
 		}
 		b.WriteString("}\ntargets:\n" + strings.Repeat("  - *big\n", 20_000))
+		sameAsWhole(t, b.String())
 		_, _, err := Parse(strings.NewReader(b.String()), "bomb.yaml")
 		if !errors.Is(err, ErrAliases) {
 			t.Errorf("got %v; want ErrAliases", err)
@@ -294,6 +301,7 @@ func TestParseFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			sameAsWhole(t, tt.src)
 			got, _, err := Parse(strings.NewReader(tt.src), "targets.yaml")
 			if err == nil {
 				t.Fatalf("got %+v, no error; want %q", got, tt.want)
@@ -307,6 +315,7 @@ func TestParseFileErrors(t *testing.T) {
 
 func TestParseExplicitEmptyListIsNoTargets(t *testing.T) {
 	for _, src := range []string{"[]\n", "targets: []\n"} {
+		sameAsWhole(t, src)
 		got, ws, err := Parse(strings.NewReader(src), "t.yaml")
 		if len(got) != 0 || len(ws) != 0 || err != nil {
 			t.Errorf("Parse(%q) = %v, %v, %v; want nothing, no error", src, got, ws, err)
