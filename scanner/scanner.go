@@ -11,6 +11,7 @@ package scanner
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"time"
@@ -121,16 +122,18 @@ func New(q resolve.Querier, opts Options) *Scanner {
 // Cache exposes the scan's lookup cache, for statistics.
 func (s *Scanner) Cache() *resolve.Cache { return s.dns }
 
-// Scan scans every target and calls emit once per target, in input order,
-// from a single goroutine. Lookups run concurrently (Options.Concurrency), and
-// at most a small multiple of that many finished results wait for an earlier
-// slow one, so memory is bounded by the concurrency window, not the input.
+// Scan scans every target of the sequence and calls emit once per target,
+// in input order, from a single goroutine. The sequence is read as the scan
+// goes, so it may stream from a file. Lookups run concurrently
+// (Options.Concurrency), and at most a small multiple of that many finished
+// results wait for an earlier slow one, so memory is bounded by the
+// concurrency window, not by the input.
 //
 // When ctx ends, Scan stops starting domains, emits the contiguous run of
 // results that finished before the interruption, and returns ctx's error. The
 // emitted rows are then always a prefix of the input, which is what --resume
 // relies on. An error from emit stops the scan and is returned.
-func (s *Scanner) Scan(ctx context.Context, ts []targets.Target, emit func(*Result) error) error {
+func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit func(*Result) error) error {
 	window := 4 * s.opts.Concurrency
 	order := make(chan chan *Result, window)
 
@@ -143,14 +146,13 @@ func (s *Scanner) Scan(ctx context.Context, ts []targets.Target, emit func(*Resu
 	g.SetLimit(s.opts.Concurrency)
 	go func() {
 		defer close(order)
-		for i := range ts {
+		for t := range ts {
 			done := make(chan *Result, 1)
 			select {
 			case order <- done:
 			case <-gctx.Done():
 				return
 			}
-			t := ts[i]
 			g.Go(func() error {
 				done <- s.ScanTarget(gctx, t)
 				return nil

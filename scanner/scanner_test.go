@@ -140,7 +140,7 @@ func scanAll(t *testing.T, s *scanner.Scanner, domains ...string) map[string]*sc
 	ts, _ := targets.FromArgs(domains)
 	out := map[string]*scanner.Result{}
 	var order []string
-	err := s.Scan(context.Background(), ts, func(r *scanner.Result) error {
+	err := s.Scan(context.Background(), slices.Values(ts), func(r *scanner.Result) error {
 		order = append(order, r.Domain)
 		out[r.Domain] = r
 		return nil
@@ -329,7 +329,7 @@ func TestResultsComeInInputOrderWhateverOrderLookupsFinish(t *testing.T) {
 	in := []string{"google.example", "ms.example", "pp.example", "not a domain!", "nx.example", "bc.example", "null.example", "cf.example"}
 	ts, _ := targets.FromArgs(in)
 	var got []string
-	err := s.Scan(context.Background(), ts, func(r *scanner.Result) error {
+	err := s.Scan(context.Background(), slices.Values(ts), func(r *scanner.Result) error {
 		got = append(got, r.Domain+"|"+string(r.Status))
 		return nil
 	})
@@ -369,7 +369,7 @@ func TestInterruptedScanEmitsAPrefixOfTheInput(t *testing.T) {
 	s := newScanner(t, hold, scanner.Options{Concurrency: 1})
 	ts, _ := targets.FromArgs([]string{"google.example", "ms.example", "bc.example", "pp.example"})
 	var got []string
-	err := s.Scan(ctx, ts, func(r *scanner.Result) error {
+	err := s.Scan(ctx, slices.Values(ts), func(r *scanner.Result) error {
 		got = append(got, r.Domain)
 		return nil
 	})

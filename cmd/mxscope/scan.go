@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,7 +15,6 @@ import (
 	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/report"
 	"github.com/mxscope/mxscope/scanner/resolve"
-	"github.com/mxscope/mxscope/scanner/targets"
 )
 
 // Defaults chosen from the lossy-network measurement in README ("Timeouts
@@ -49,6 +47,7 @@ type scanOptions struct {
 	DomainTimeout time.Duration
 	Progress      bool
 	Stats         bool
+	CPUProfile    string
 }
 
 func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
@@ -91,6 +90,8 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
 	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
 	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
+	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the scan to FILE (for `go tool pprof`)")
+	_ = f.MarkHidden("cpuprofile")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -153,22 +154,21 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err := checkProviderIDs(cat, o.Providers); err != nil {
 		return err
 	}
-	ts, err := loadTargets(io, o)
-	if err != nil {
-		return err
-	}
 	servers, err := resolverAddrs(o.Resolvers)
 	if err != nil {
 		return err
 	}
-
 	var done map[string]bool
 	if o.Resume != "" {
 		if done, err = resumeState(o.Resume); err != nil {
 			return err
 		}
-		ts = slices.DeleteFunc(ts, func(t targets.Target) bool { return done[resumeKey(t)] })
 	}
+	src, err := openSource(io, o, done)
+	if err != nil {
+		return err
+	}
+	defer src.close()
 
 	client, err := resolve.NewClient(resolve.Config{Servers: servers, Timeout: o.Timeout, Retries: o.Retries, QPS: o.QPS})
 	if err != nil {
@@ -176,7 +176,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	defer client.Close()
 	sc := scanner.New(client, scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout})
-	if err := preflight(ctx, client, ts, servers); err != nil {
+	if err := preflight(ctx, client, src.first, servers); err != nil {
 		return err
 	}
 
@@ -188,7 +188,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	w, err := report.New(o.Format, out, report.Options{
 		Terminal:  io.OutTTY && o.Output == "" && o.Resume == "",
 		Providers: o.Providers,
-		LabelKeys: labelKeys(ts),
+		LabelKeys: src.keys,
 	})
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
@@ -202,11 +202,19 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		return writeError(o, err)
 	}
 
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return userError(exitError, "", "--cpuprofile: %s", err)
+		}
+		defer stop()
+	}
 	sum := scanner.NewSummarizer()
 	var scanned atomic.Int64
 	var worst scanner.Severity
-	stopProgress := startProgress(io, o, &scanned, len(ts))
-	scanErr := sc.Scan(ctx, ts, func(r *scanner.Result) error {
+	stopProgress := startProgress(io, o, &scanned, src.total)
+	var readErr error
+	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
 		scanned.Add(1)
 		if !matchesProviders(r, o.Providers) {
 			return nil
@@ -221,11 +229,14 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if o.Stats {
 		st, cs := client.Stats(), sc.Cache().Stats()
 		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d cache_hits=%d cache_misses=%d\n",
-			len(ts), st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, cs.Hits, cs.Misses)
+			src.total, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, cs.Hits, cs.Misses)
 	}
 	interrupted := scanErr != nil && ctx.Err() != nil
 	if scanErr != nil && !interrupted {
 		return writeError(o, scanErr)
+	}
+	if readErr != nil {
+		return userError(exitError, "", "reading targets: %s", readErr)
 	}
 	if err := w.End(sum.Summary()); err != nil {
 		return writeError(o, err)
@@ -239,7 +250,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	switch {
 	case interrupted:
-		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned.Load(), len(ts))
+		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned.Load(), src.total)
 		return &cliError{code: exitInterrupted}
 	case failOn != "" && worst.Rank() >= failOn.Rank():
 		return &cliError{code: exitFailOn, msg: fmt.Sprintf("a finding of severity %s or worse is present (--fail-on %s)", worst, failOn)}
@@ -294,51 +305,6 @@ func matchesProviders(r *scanner.Result, ids []string) bool {
 	return false
 }
 
-func loadTargets(io *streams, o *scanOptions) ([]targets.Target, error) {
-	var (
-		ts    []targets.Target
-		warns []targets.Warning
-		err   error
-	)
-	switch {
-	case len(o.Domains) > 0:
-		ts, warns = targets.FromArgs(o.Domains)
-	case o.Targets == "-":
-		ts, warns, err = targets.Parse(io.In, "stdin")
-	default:
-		ts, warns, err = targets.LoadFile(o.Targets)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
-		}
-	}
-	if err != nil {
-		return nil, userError(exitError, "", "%s", err)
-	}
-	for _, w := range warns {
-		fmt.Fprintf(io.Err, "mxscope: warning: %s\n", w)
-	}
-	name := o.Targets
-	switch {
-	case len(o.Domains) > 0:
-		name = "argument"
-	case o.Targets == "-":
-		name = "stdin"
-	}
-	for _, t := range ts {
-		if t.Invalid != "" {
-			where := name
-			if t.Line > 0 {
-				where = fmt.Sprintf("%s:%d", name, t.Line)
-			}
-			fmt.Fprintf(io.Err, "mxscope: %s: invalid entry: %s\n", where, report.Clean(t.Invalid))
-		}
-	}
-	if len(ts) == 0 {
-		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
-	}
-	return ts, nil
-}
-
 func resolverAddrs(flags []string) ([]string, error) {
 	if len(flags) == 0 {
 		s, err := resolve.SystemServers()
@@ -361,37 +327,20 @@ func resolverAddrs(flags []string) ([]string, error) {
 // preflight asks one question before the scan, so that a dead or lying
 // resolver gets one clear error instead of a screen of timeouts or of
 // false "does not exist" rows.
-func preflight(ctx context.Context, c *resolve.Client, ts []targets.Target, servers []string) error {
-	for _, t := range ts {
-		if t.Invalid != "" {
-			continue
-		}
-		tried := strings.Join(servers, ", ")
-		switch err := scanner.Preflight(ctx, c, t.Domain); {
-		case errors.Is(err, scanner.ErrNoAnswer):
-			return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
-				"no DNS resolver answered (tried %s)", tried)
-		case errors.Is(err, scanner.ErrBrokenResolver):
-			return userError(exitError, "this network may have no real DNS access; pass --resolver ADDR with a working recursive resolver",
-				"the resolver (%s) answers that even the root zone does not exist, so its answers cannot be trusted", tried)
-		}
-		return nil
+func preflight(ctx context.Context, c *resolve.Client, domain string, servers []string) error {
+	if domain == "" {
+		return nil // nothing valid to ask about
+	}
+	tried := strings.Join(servers, ", ")
+	switch err := scanner.Preflight(ctx, c, domain); {
+	case errors.Is(err, scanner.ErrNoAnswer):
+		return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
+			"no DNS resolver answered (tried %s)", tried)
+	case errors.Is(err, scanner.ErrBrokenResolver):
+		return userError(exitError, "this network may have no real DNS access; pass --resolver ADDR with a working recursive resolver",
+			"the resolver (%s) answers that even the root zone does not exist, so its answers cannot be trusted", tried)
 	}
 	return nil
-}
-
-func labelKeys(ts []targets.Target) []string {
-	var keys []string
-	seen := map[string]bool{}
-	for _, t := range ts {
-		for _, l := range t.Labels {
-			if !seen[l.Key] {
-				seen[l.Key] = true
-				keys = append(keys, l.Key)
-			}
-		}
-	}
-	return keys
 }
 
 // startProgress shows "scanned N of M" on a terminal's stderr, and nothing

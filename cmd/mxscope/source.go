@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+
+	"github.com/mxscope/mxscope/scanner/report"
+	"github.com/mxscope/mxscope/scanner/targets"
+)
+
+// source is where a scan's targets come from: the command line, or a file
+// read twice. The first pass checks the whole file, reports its warnings and
+// invalid entries, counts the targets and collects the label keys (the CSV
+// header needs them before the first row); the second pass streams the
+// targets into the scan. Nothing holds the whole list, so a million-line file
+// costs the same memory as a short one.
+type source struct {
+	name  string           // for messages: the file name, "stdin" or "argument"
+	path  string           // the file to stream; "" for command-line domains
+	args  []targets.Target // command-line domains
+	skip  map[string]bool  // targets already done (--resume)
+	total int              // targets to scan, after skip
+	keys  []string         // label keys in first-seen order
+	first string           // the first valid domain, for the preflight question
+	temp  bool             // path is a spooled copy of stdin, removed by close
+}
+
+var errStopped = errors.New("scan stopped reading targets")
+
+// openSource reads the targets once, printing warnings and invalid entries
+// to stderr. skip names targets to leave out (see resumeKey).
+func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, error) {
+	src := &source{skip: skip}
+	switch {
+	case len(o.Domains) > 0:
+		var warns []targets.Warning
+		src.name = "argument"
+		src.args, warns = targets.FromArgs(o.Domains)
+		for _, w := range warns {
+			fmt.Fprintf(io.Err, "mxscope: warning: %s\n", w)
+		}
+	case o.Targets == "-":
+		src.name = "stdin"
+		path, err := spool(io.In)
+		if err != nil {
+			return nil, userError(exitError, "", "reading targets from stdin: %s", err)
+		}
+		src.path, src.temp = path, true
+	default:
+		src.name, src.path = o.Targets, o.Targets
+	}
+	seen := map[string]bool{}
+	err := src.each(func(t targets.Target) error {
+		if src.skip[resumeKey(t)] {
+			return nil
+		}
+		src.total++
+		for _, l := range t.Labels {
+			if !seen[l.Key] {
+				seen[l.Key] = true
+				src.keys = append(src.keys, l.Key)
+			}
+		}
+		if t.Invalid != "" {
+			where := src.name
+			if t.Line > 0 {
+				where = fmt.Sprintf("%s:%d", src.name, t.Line)
+			}
+			fmt.Fprintf(io.Err, "mxscope: %s: invalid entry: %s\n", where, report.Clean(t.Invalid))
+		} else if src.first == "" {
+			src.first = t.Domain
+		}
+		return nil
+	}, func(w targets.Warning) {
+		fmt.Fprintf(io.Err, "mxscope: warning: %s\n", report.Clean(w.String()))
+	})
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		src.close()
+		return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
+	case err != nil:
+		src.close()
+		return nil, userError(exitError, "", "%s", err)
+	case src.total == 0 && len(skip) == 0:
+		src.close()
+		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
+	}
+	return src, nil
+}
+
+// each calls yield for every target, in order.
+func (s *source) each(yield func(targets.Target) error, warn func(targets.Warning)) error {
+	if s.path == "" {
+		for _, t := range s.args {
+			if err := yield(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return targets.Stream(f, s.name, yield, warn)
+}
+
+// seq streams the targets to scan; a read error (the file changed between
+// the passes) is stored in *errp.
+func (s *source) seq(errp *error) iter.Seq[targets.Target] {
+	return func(yield func(targets.Target) bool) {
+		err := s.each(func(t targets.Target) error {
+			if s.skip[resumeKey(t)] {
+				return nil
+			}
+			if !yield(t) {
+				return errStopped
+			}
+			return nil
+		}, func(targets.Warning) {})
+		if err != nil && !errors.Is(err, errStopped) {
+			*errp = err
+		}
+	}
+}
+
+func (s *source) close() {
+	if s.temp {
+		os.Remove(s.path)
+	}
+}
+
+// spool copies r to a temporary file, so that stdin can be read twice.
+func spool(r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "mxscope-targets-*.yaml")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, io.LimitReader(r, targets.MaxStreamSize+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
