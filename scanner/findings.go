@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,6 +34,7 @@ var Rules = []Rule{
 	{"spf-too-many-void-lookups", SeverityMedium, "remove the terms that name domains without records: more than two void lookups is a permerror (RFC 7208 §4.6.4)"},
 	{"spf-include-loop", SeverityHigh, "break the include loop: an include chain that returns to itself is a permerror"},
 	{"spf-include-missing", SeverityHigh, "remove or correct includes of names that publish no SPF record: each is a permerror (RFC 7208 §5.2)"},
+	{"spf-mx-too-many-hosts", SeverityHigh, "an mx mechanism may name a domain with at most 10 MX hosts (RFC 7208 §4.6.4); list the senders with ip4:/ip6: or include: instead"},
 	{"spf-pass-all", SeverityHigh, "replace +all with -all: +all authorises every server on the internet to send as your domain"},
 	{"spf-neutral-all", SeverityMedium, "replace ?all (or a record with no all) with ~all or -all: neutral gives receivers no guidance"},
 	{"spf-softfail-all", SeverityInfo, "when DMARC is at p=reject, ~all is fine; otherwise consider -all once every sender is listed"},
@@ -164,8 +166,10 @@ func spfFindings(a *spf.Analysis, add func(id, format string, args ...any)) (fai
 		add("spf-too-many-lookups", "SPF needs %d DNS lookups; the limit is 10: SPF permerror", a.Lookups)
 	case a.TooManyVoid:
 		add("spf-too-many-void-lookups", "SPF makes %d void lookups; the limit is 2: SPF permerror", a.VoidLookups)
-	case a.Status == spf.StatusPermerror && strings.Contains(a.Err, "no SPF record"):
+	case errors.Is(a.Cause, spf.ErrTargetNoRecord):
 		add("spf-include-missing", "SPF permerror: %s", a.Err)
+	case errors.Is(a.Cause, spf.ErrTooManyMX):
+		add("spf-mx-too-many-hosts", "SPF permerror: %s", a.Err)
 	case a.Status == spf.StatusPermerror:
 		add("spf-syntax", "SPF permerror: %s", a.Err)
 	}

@@ -107,6 +107,62 @@ _dmarc.org.example.     TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@org
 sub.org.example.        MX  0 ms-example.mail.protection.outlook.com.
 
 ; --- SPF faults -------------------------------------------------------------
+; --- SPF verdicts, case by case ---------------------------------------------
+n1.spf.example.   TXT "v=spf1 include:n2.spf.example -all"
+n2.spf.example.   TXT "v=spf1 include:n3.spf.example -all"
+n3.spf.example.   TXT "v=spf1 include:n4.spf.example -all"
+n4.spf.example.   TXT "v=spf1 include:n5.spf.example -all"
+n5.spf.example.   TXT "v=spf1 include:n6.spf.example -all"
+n6.spf.example.   TXT "v=spf1 include:n7.spf.example -all"
+n7.spf.example.   TXT "v=spf1 include:n8.spf.example -all"
+n8.spf.example.   TXT "v=spf1 include:n9.spf.example -all"
+n9.spf.example.   TXT "v=spf1 include:n10.spf.example -all"
+n10.spf.example.  TXT "v=spf1 include:n11.spf.example -all"
+n11.spf.example.  TXT "v=spf1 ip4:192.0.2.0/24 -all"
+eleven.example.   TXT "v=spf1 include:n1.spf.example -all"
+ten.example.      TXT "v=spf1 include:n2.spf.example -all"
+loop.example.     TXT "v=spf1 include:loop2.example -all"
+loop2.example.    TXT "v=spf1 include:loop.example -all"
+redirect.example. TXT "v=spf1 redirect=_spf.google.com"
+neutral.example.  TXT "v=spf1 ip4:192.0.2.1 ?all"
+softfail.example. TXT "v=spf1 ip4:192.0.2.1 ~all"
+noall.example.    TXT "v=spf1 ip4:192.0.2.1"
+incmissing.example. TXT "v=spf1 include:nothing-here.example -all"
+void3.example.    TXT "v=spf1 a:v1.gone.example a:v2.gone.example a:v3.gone.example -all"
+mx25.example.     TXT "v=spf1 mx:many.example -all"
+split.example.    TXT "v=spf1 include:_spf.goo" "gle.com -all"
+ctrl.example.     TXT "v=spf1 ip4:192.0.2.1 \027[31m -all"
+
+; --- DMARC verdicts, case by case --------------------------------------------
+_dmarc.tworec.example.  TXT "v=DMARC1; p=reject"
+_dmarc.tworec.example.  TXT "v=DMARC1; p=none"
+_dmarc.norua.example.   TXT "v=DMARC1; rua=mailto:d@norua.example"
+_dmarc.bogus.example.   TXT "v=DMARC1; p=bogus"
+many.example.      MX 10 mx0.many.example.
+many.example.      MX 10 mx1.many.example.
+many.example.      MX 10 mx2.many.example.
+many.example.      MX 10 mx3.many.example.
+many.example.      MX 10 mx4.many.example.
+many.example.      MX 10 mx5.many.example.
+many.example.      MX 10 mx6.many.example.
+many.example.      MX 10 mx7.many.example.
+many.example.      MX 10 mx8.many.example.
+many.example.      MX 10 mx9.many.example.
+many.example.      MX 10 mx10.many.example.
+many.example.      MX 10 mx11.many.example.
+many.example.      MX 10 mx12.many.example.
+many.example.      MX 10 mx13.many.example.
+many.example.      MX 10 mx14.many.example.
+many.example.      MX 10 mx15.many.example.
+many.example.      MX 10 mx16.many.example.
+many.example.      MX 10 mx17.many.example.
+many.example.      MX 10 mx18.many.example.
+many.example.      MX 10 mx19.many.example.
+many.example.      MX 10 mx20.many.example.
+many.example.      MX 10 mx21.many.example.
+many.example.      MX 10 mx22.many.example.
+many.example.      MX 10 mx23.many.example.
+many.example.      MX 10 mx24.many.example.
 twospf.example.         TXT "v=spf1 -all"
 twospf.example.         TXT "v=spf1 ~all"
 plusall.example.        TXT "v=spf1 +all"
@@ -450,6 +506,101 @@ func TestPreflightTellsDeadAndLyingResolversApart(t *testing.T) {
 			defer c.Close()
 			if got := scanner.Preflight(context.Background(), c, tt.domain); got != tt.want {
 				t.Errorf("Preflight = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSPFVerdictsFromTestZones(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	tests := []struct {
+		domain, status, all string
+		lookups             int
+		finding             string // "" when none of the spf-* errors may fire
+	}{
+		{"twospf.example", "permerror", "", 0, "spf-multiple-records"},
+		{"eleven.example", "permerror", "", 11, "spf-too-many-lookups"},
+		{"ten.example", "ok", "fail", 10, ""},
+		{"loop.example", "permerror", "", 0, "spf-include-loop"},
+		{"redirect.example", "ok", "softfail", 1, ""},
+		{"plusall.example", "ok", "pass", 0, "spf-pass-all"},
+		{"neutral.example", "ok", "neutral", 0, "spf-neutral-all"},
+		{"softfail.example", "ok", "softfail", 0, "spf-softfail-all"},
+		{"noall.example", "ok", "none", 0, "spf-neutral-all"},
+		{"incmissing.example", "permerror", "", 0, "spf-include-missing"},
+		{"void3.example", "permerror", "", 0, "spf-too-many-void-lookups"},
+		{"mx25.example", "permerror", "", 0, "spf-mx-too-many-hosts"},
+		// The strings of one record join with nothing, even mid-term.
+		{"split.example", "ok", "fail", 1, ""},
+		// Control bytes inside the record are a syntax error, not a crash.
+		{"ctrl.example", "permerror", "", 0, "spf-syntax"},
+	}
+	var names []string
+	for _, tt := range tests {
+		names = append(names, tt.domain)
+	}
+	got := scanAll(t, s, names...)
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			r := got[tt.domain]
+			if r.SPF.Status != tt.status {
+				t.Errorf("spf.status = %s (%s); want %s", r.SPF.Status, r.SPF.Error, tt.status)
+			}
+			if tt.status == "ok" && (r.SPF.All != tt.all || r.SPF.Lookups != tt.lookups) {
+				t.Errorf("spf.all/lookups = %s/%d; want %s/%d", r.SPF.All, r.SPF.Lookups, tt.all, tt.lookups)
+			}
+			if tt.lookups > 10 && r.SPF.Lookups != tt.lookups {
+				t.Errorf("spf.lookups = %d; want %d", r.SPF.Lookups, tt.lookups)
+			}
+			ids := findingIDs(r)
+			if tt.finding != "" && !slices.Contains(ids, tt.finding) {
+				t.Errorf("findings = %v; want %s", ids, tt.finding)
+			}
+			if tt.finding == "" && slices.ContainsFunc(ids, func(id string) bool {
+				return id != "spf-softfail-all" && strings.HasPrefix(id, "spf-")
+			}) {
+				t.Errorf("findings = %v; want no SPF fault", ids)
+			}
+		})
+	}
+	if rec := got["split.example"].SPF.Record; rec != "v=spf1 include:_spf.google.com -all" {
+		t.Errorf("split record = %q; want the strings joined with nothing", rec)
+	}
+}
+
+func TestDMARCVerdictsFromTestZones(t *testing.T) {
+	s := newScanner(t, nil, scanner.Options{})
+	tests := []struct {
+		domain, status, policy string
+		pct                    int // 0: not checked
+		finding                string
+	}{
+		{"google.example", "ok", "reject", 100, ""},
+		{"ms.example", "ok", "quarantine", 50, "dmarc-partial"},
+		{"pp.example", "ok", "none", 0, "dmarc-not-enforced"},
+		{"bc.example", "none", "", 0, "dmarc-missing"},
+		{"tworec.example", "invalid", "", 0, "dmarc-invalid"},
+		{"norua.example", "ok", "none", 0, "dmarc-not-enforced"},
+		{"bogus.example", "invalid", "", 0, "dmarc-invalid"},
+		{"sub.org.example", "ok", "quarantine", 0, ""},
+		{"dmarcfail.example", "temperror", "", 0, "lookup-failed"},
+	}
+	var names []string
+	for _, tt := range tests {
+		names = append(names, tt.domain)
+	}
+	got := scanAll(t, s, names...)
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			d := got[tt.domain].DMARC
+			if d.Status != tt.status || d.Policy != tt.policy {
+				t.Errorf("dmarc status/policy = %s/%s (%s); want %s/%s", d.Status, d.Policy, d.Error, tt.status, tt.policy)
+			}
+			if tt.pct != 0 && (d.Pct == nil || *d.Pct != tt.pct) {
+				t.Errorf("dmarc pct = %v; want %d", d.Pct, tt.pct)
+			}
+			if ids := findingIDs(got[tt.domain]); tt.finding != "" && !slices.Contains(ids, tt.finding) {
+				t.Errorf("findings = %v; want %s", ids, tt.finding)
 			}
 		})
 	}

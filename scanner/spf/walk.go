@@ -46,6 +46,9 @@ type Analysis struct {
 	TooManyLookups bool   // more than MaxLookups lookups (§4.6.4)
 	TooManyVoid    bool   // more than MaxVoidLookups void lookups
 	Err            string // the first permerror or temperror met, naming the term
+	// Cause is that error as an error value, so callers can tell its kind
+	// with errors.Is (ErrTooManyMX, ErrTargetNoRecord, ErrSyntax, ...).
+	Cause error
 }
 
 // Node is one include or redirect target in the tree.
@@ -132,7 +135,7 @@ type walker struct {
 // fail records the first error of the walk.
 func (w *walker) fail(s Status, err error) {
 	if w.a.Status == StatusOK {
-		w.a.Status, w.a.Err = s, err.Error()
+		w.a.Status, w.a.Err, w.a.Cause = s, err.Error(), err
 	}
 }
 
