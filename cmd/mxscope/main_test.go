@@ -265,3 +265,46 @@ func TestProvidersAndVersion(t *testing.T) {
 		t.Errorf("version: %q", r.stdout)
 	}
 }
+
+func TestSPFCommandAnswersWouldThisAddressPass(t *testing.T) {
+	srv := world(t)
+	tests := []struct {
+		ip, want string
+	}{
+		{"198.51.100.7", "result: pass"}, // inside spf.protection.outlook.com's range
+		{"203.0.113.99", "result: fail"}, // outside: -all
+		{"2001:db8::1", "result: fail"},  // IPv6 is not listed either
+	}
+	for _, tt := range tests {
+		t.Run(tt.ip, func(t *testing.T) {
+			r := mxscope(t, "", false, "spf", "campaign.example", "--ip", tt.ip, "--sender", "news@campaign.example", "--resolver", srv.Addr())
+			if r.code != exitOK || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit %d, stdout %q; want %q", r.code, r.stdout, tt.want)
+			}
+		})
+	}
+	if r := mxscope(t, "", false, "spf", "campaign.example", "--ip", "not-an-ip"); r.code != exitUsage {
+		t.Errorf("a bad --ip: exit %d; want %d", r.code, exitUsage)
+	}
+}
+
+func TestCatalogFileAddsAProvider(t *testing.T) {
+	srv := world(t)
+	path := filepath.Join(t.TempDir(), "extra.yaml")
+	os.WriteFile(path, []byte(`version: "newsroom-1"
+providers:
+  - key: acme-mail
+    id: acme
+    name: ACME Campaign Mail
+    kind: mailbox
+    mx: [aspmx.l.google.com]
+    source: "newsroom test"
+`), 0o644)
+	r := mxscope(t, "", false, "scan", "-f", "csv", "--catalog", path, "--resolver", srv.Addr(), "rival.example")
+	if r.code != exitOK || !strings.Contains(r.stdout, ",acme,") {
+		t.Errorf("exit %d; want rival.example attributed to acme by the merged catalog:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := mxscope(t, "", false, "scan", "--catalog", "/nonexistent.yaml", "rival.example"); r.code != exitError {
+		t.Errorf("a missing catalog: exit %d; want %d", r.code, exitError)
+	}
+}
