@@ -475,17 +475,16 @@ func verdict(x row) string {
 // waits out a timeout, which would take the suite past its five minutes on
 // a two-core machine.
 //
-// The clean scan keeps the default timeout and concurrency, with a few more
-// retries as a margin against a loaded machine. In the lossy scan a query
-// fails only when all 1+15 attempts are dropped: 0.3^16 ≈ 4e-9 per query,
-// about 4e-4 failures expected over the scan's ~90,000 attempts. The 800 ms
-// timeout covers the proxy's delay (up to 200 ms) with room for unbound on a
-// busy machine; 2000 domains in flight keep the scan short although so many
-// queries wait for a timeout.
+// Both scans keep mxscope's default timeout (2s) and retries (3, the last
+// over TCP): the lossy scan is the measurement those defaults were chosen
+// from (README, "Timeouts and retries"). Three UDP tries are all dropped for
+// 2.7% of queries; the TCP try then gets through, since TCP retransmits
+// what the network drops. 2000 domains in flight keep the lossy scan short
+// although so many queries wait out a timeout.
 var (
 	scanChecks = []string{"--checks", "mx,addr,spf,dmarc"}
-	cleanFlags = append([]string{"--retries", "6"}, scanChecks...)
-	lossyFlags = append([]string{"--timeout", "800ms", "--retries", "15", "--concurrency", "2000"}, scanChecks...)
+	cleanFlags = scanChecks
+	lossyFlags = append([]string{"--concurrency", "2000"}, scanChecks...)
 )
 
 func TestIntegrationLossyNetwork(t *testing.T) {
