@@ -2,7 +2,9 @@ package scanner
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,16 +52,29 @@ type Summary struct {
 type Summarizer struct {
 	s                                   Summary
 	provider, gateway, mailbox, senders map[string]int
-	tenants                             map[[2]string][]string
-	tenantOrder                         [][2]string
+	// tenants maps a hash of (provider, tenant) to the first domain seen
+	// on it, and to its group once a second domain shares it. Most tenants
+	// have one domain, so a million rows cost a hash and a name each.
+	seed    maphash.Seed
+	tenants map[uint64]*tenantSeen
+	groups  []*TenantGroup
 }
+
+type tenantSeen struct {
+	first string
+	group *TenantGroup
+}
+
+// maxGroupDomains caps the names listed per shared tenant: a summary lists
+// examples, not every row.
+const maxGroupDomains = 20
 
 // NewSummarizer returns an empty Summarizer.
 func NewSummarizer() *Summarizer {
 	return &Summarizer{
 		s:        Summary{Statuses: map[Status]int{}, Findings: map[Severity]int{}},
 		provider: map[string]int{}, gateway: map[string]int{}, mailbox: map[string]int{}, senders: map[string]int{},
-		tenants: map[[2]string][]string{},
+		seed: maphash.MakeSeed(), tenants: map[uint64]*tenantSeen{},
 	}
 }
 
@@ -85,15 +100,26 @@ func (z *Summarizer) Add(r *Result) {
 		z.senders[s]++
 	}
 	if r.Tenant != "" && r.Provider != "" {
-		k := [2]string{r.Provider, r.Tenant}
-		if _, ok := z.tenants[k]; !ok {
-			z.tenantOrder = append(z.tenantOrder, k)
-		}
-		// Keep at most a handful of names per tenant: a summary lists
-		// examples, and memory stays flat on a million rows.
-		if d := z.tenants[k]; len(d) < 20 {
-			z.tenants[k] = append(d, r.Domain)
-		}
+		z.addTenant(r.Provider, r.Tenant, r.Domain)
+	}
+}
+
+func (z *Summarizer) addTenant(provider, tenant, domain string) {
+	var h maphash.Hash
+	h.SetSeed(z.seed)
+	h.WriteString(provider)
+	h.WriteByte(0)
+	h.WriteString(tenant)
+	k := h.Sum64()
+	seen := z.tenants[k]
+	switch {
+	case seen == nil:
+		z.tenants[k] = &tenantSeen{first: strings.Clone(domain)}
+	case seen.group == nil:
+		seen.group = &TenantGroup{Provider: provider, Tenant: strings.Clone(tenant), Domains: []string{seen.first, domain}}
+		z.groups = append(z.groups, seen.group)
+	case len(seen.group.Domains) < maxGroupDomains:
+		seen.group.Domains = append(seen.group.Domains, domain)
 	}
 }
 
@@ -102,10 +128,8 @@ func (z *Summarizer) Summary() Summary {
 	s := z.s
 	s.Provider, s.Gateway, s.Mailbox, s.Senders = counts(z.provider), counts(z.gateway), counts(z.mailbox), counts(z.senders)
 	s.SharedTenants = []TenantGroup{}
-	for _, k := range z.tenantOrder {
-		if d := z.tenants[k]; len(d) > 1 {
-			s.SharedTenants = append(s.SharedTenants, TenantGroup{Provider: k[0], Tenant: k[1], Domains: d})
-		}
+	for _, g := range z.groups {
+		s.SharedTenants = append(s.SharedTenants, TenantGroup{Provider: g.Provider, Tenant: g.Tenant, Domains: slices.Clone(g.Domains)})
 	}
 	return s
 }
