@@ -414,10 +414,12 @@ func parseReply(b []byte, q *query, server string) (a Answer, tc, ok bool) {
 	if b[2]&0x02 != 0 {
 		return Answer{}, true, true
 	}
-	var m dns.Msg
-	if err := m.Unpack(b); err != nil || len(m.Question) != 1 {
+	rcode, answer, ok := unpackAnswer(b, q)
+	if !ok {
 		return Answer{}, false, false
 	}
+	m := dns.Msg{Answer: answer}
+	m.Rcode = rcode
 	return answerFrom(&m, q.fqdn, q.qtype, server), false, true
 }
 
