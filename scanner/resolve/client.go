@@ -20,7 +20,9 @@ type Config struct {
 	// Servers are the resolvers, "host:port" (see ParseServer); required.
 	// SystemServers gives the system's.
 	Servers []string
-	// Timeout bounds each attempt (DefaultTimeout when 0).
+	// Timeout bounds each attempt (DefaultTimeout when 0). Expiry is
+	// checked periodically, so an unanswered attempt ends up to a
+	// twentieth of Timeout (at most 50ms) after it (see sweepTick).
 	Timeout time.Duration
 	// Retries is the number of extra attempts after the first, each on the
 	// next server: 0 means none, negative means DefaultRetries.
@@ -65,13 +67,13 @@ type Client struct {
 	// tests replace it to skip the wait.
 	backoff func(attempt int) time.Duration
 
-	msgs sync.Pool // *outMsg: query template and pack buffer
+	msgs sync.Pool // *outMsg: pack buffers
 
 	done      chan struct{}   // closed by Close
 	closeCtx  context.Context // cancelled by Close, ends TCP exchanges
 	closeFn   context.CancelFunc
 	closeOnce sync.Once
-	readers   sync.WaitGroup
+	readers   sync.WaitGroup // the socket readers and the timeout sweeper
 
 	queries, retriesN, responses, timeouts, tcpFallbacks, discarded, throttled atomic.Uint64
 }
@@ -92,30 +94,51 @@ type udpSock struct {
 	conn    *net.UDPConn
 	mu      sync.Mutex
 	pending map[uint16]*waiter
+	// The waiters not yet timed out, oldest first. Every attempt has the
+	// same timeout, so this is also deadline order, and the sweeper only
+	// ever looks at the front.
+	head, tail *waiter
+	closed     bool // Close has told every waiter; no more register
 }
 
 // waiter is one attempt waiting for its reply. Waiters are pooled with their
-// channel and timer.
+// channel.
+//
+// Attempts do not each get a time.Timer: resetting and stopping one per
+// query, and selecting on its channel, was a measurable part of a scan's
+// CPU. Instead everything that ends a wait arrives on ch: replies,
+// timeoutMark from the Client's sweeper, closedMark from Close.
 type waiter struct {
-	ch       chan *[]byte // replies whose ID and question match; buffered
-	question []byte       // packed question: name, type, class
+	// ch holds replies whose ID and question match (at most maxQueued),
+	// then timeoutMark and closedMark, each at most once: room for all.
+	ch       chan *[]byte
+	question []byte // packed question: name, type, class
 	nameLen  int
-	timer    *time.Timer
+
+	// Guarded by the socket's mu.
+	deadline   time.Time
+	prev, next *waiter // in the socket's deadline list
+	listed     bool
 }
 
-// outMsg is a reusable query: a Msg with one question and an OPT record, and
-// the buffer it packs into.
+// maxQueued is how many matching replies may wait in a waiter's channel;
+// dispatch discards any more.
+const maxQueued = 2
+
+// timeoutMark and closedMark are sent on a waiter's channel to end its wait;
+// they are never pooled like replies.
+var (
+	timeoutMark = new([]byte)
+	closedMark  = new([]byte)
+)
+
+// outMsg is a reusable buffer that queries are packed into.
 type outMsg struct {
-	m   dns.Msg
 	buf []byte
 }
 
 var (
-	waiters = sync.Pool{New: func() any {
-		t := time.NewTimer(time.Hour)
-		t.Stop()
-		return &waiter{ch: make(chan *[]byte, 2), timer: t}
-	}}
+	waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan *[]byte, maxQueued+2)} }}
 	// replyBufs holds copies of replies on their way from a reader to a waiter.
 	replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
@@ -153,11 +176,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c.tcp = dns.Client{Net: "tcp", Timeout: c.timeout}
 	c.closeCtx, c.closeFn = context.WithCancel(context.Background())
 	c.msgs.New = func() any {
-		o := &outMsg{buf: make([]byte, 0, 512)}
-		o.m.RecursionDesired = true
-		o.m.Question = make([]dns.Question, 1)
-		o.m.SetEdns0(c.udpSize, false)
-		return o
+		return &outMsg{buf: make([]byte, 0, 512)}
 	}
 
 	for _, s := range cfg.Servers {
@@ -187,7 +206,37 @@ func NewClient(cfg Config) (*Client, error) {
 			go us.read()
 		}
 	}
+	c.readers.Add(1)
+	go c.sweep()
 	return c, nil
+}
+
+// sweepTick is how often the sweeper looks for attempts past their
+// deadline: a twentieth of the timeout, between 1ms and 50ms. An attempt
+// times out at most one tick late, and an idle client wakes 20 times a
+// second at most.
+func sweepTick(timeout time.Duration) time.Duration {
+	return min(max(timeout/20, time.Millisecond), 50*time.Millisecond)
+}
+
+// sweep ends, every sweepTick, the waits of attempts whose deadline has
+// passed, until the client closes.
+func (c *Client) sweep() {
+	defer c.readers.Done()
+	t := time.NewTicker(sweepTick(c.timeout))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case now := <-t.C:
+			for _, srv := range c.servers {
+				for _, s := range srv.socks {
+					s.expire(now)
+				}
+			}
+		}
+	}
 }
 
 // Close stops the readers and closes the sockets; queries still waiting end
@@ -198,6 +247,7 @@ func (c *Client) Close() error {
 		c.closeFn()
 		for _, srv := range c.servers {
 			for _, s := range srv.socks {
+				s.close()
 				s.conn.Close()
 			}
 		}
@@ -254,8 +304,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 
 	o := c.msgs.Get().(*outMsg)
 	defer c.msgs.Put(o)
-	o.m.Question[0] = dns.Question{Name: fqdn, Qtype: qtype, Qclass: dns.ClassINET}
-	packed, err := o.m.PackBuffer(o.buf[:cap(o.buf)])
+	packed, err := packQuery(o.buf, fqdn, qtype, c.udpSize)
 	if err != nil {
 		return failed(StatusError, fmt.Errorf("%w %q: %w", ErrBadName, name, err))
 	}
@@ -306,6 +355,31 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 		}
 	}
 	return last
+}
+
+// packQuery writes into buf (growing it if needed) the query for (fqdn,
+// qtype), class IN, RD set, ID 0, with an OPT record advertising udpSize:
+// byte for byte what dns.Msg.PackBuffer writes for that message
+// (TestPackQueryMatchesMiekg), without building a Msg, measuring it and
+// walking its sections for every query.
+func packQuery(buf []byte, fqdn string, qtype, udpSize uint16) ([]byte, error) {
+	// A name takes at most one byte more on the wire than written out.
+	need := 12 + len(fqdn) + 1 + 4 + 11
+	if cap(buf) < need {
+		buf = make([]byte, need)
+	}
+	b := buf[:cap(buf)]
+	// ID, flags (RD), QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1.
+	copy(b, []byte{0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1})
+	off, err := dns.PackDomainName(fqdn, b, 12, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b[:off], byte(qtype>>8), byte(qtype), 0, dns.ClassINET)
+	// OPT: root owner, type 41, class = UDP size, TTL 0 (extended rcode,
+	// version and flags all zero), no options.
+	b = append(b, 0, 0, byte(dns.TypeOPT), byte(udpSize>>8), byte(udpSize), 0, 0, 0, 0, 0, 0)
+	return b, nil
 }
 
 // query is one question being asked: canonical name, type, and the packed
@@ -360,8 +434,13 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 	w := waiters.Get().(*waiter)
 	defer waiters.Put(w)
 	w.question, w.nameLen = q.question, q.nameLen
-	s, id, ok := srv.register(w)
+	s, id, ok := srv.register(w, c.timeout)
 	if !ok {
+		select {
+		case <-c.done:
+			return failed(StatusError, ErrClosed), false
+		default:
+		}
 		return failed(StatusError, fmt.Errorf("%w on %s", ErrBusy, srv.addr)), true
 	}
 	defer s.unregister(id, w)
@@ -376,30 +455,31 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 		}
 		return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, err)), true
 	}
-	w.timer.Reset(c.timeout)
-	defer w.timer.Stop()
 	for {
+		var b *[]byte
 		select {
-		case b := <-w.ch:
-			a, tc, ok := parseReply(*b, q, srv.addr)
-			putReply(b)
-			if !ok {
-				c.discarded.Add(1)
-				continue // a forged or broken reply: the real one may still come
-			}
-			c.responses.Add(1)
-			if tc {
-				return c.exchangeTCP(ctx, srv, q)
-			}
-			return a, false
-		case <-w.timer.C:
-			c.timeouts.Add(1)
-			return failed(StatusTimeout, fmt.Errorf("%w: no reply from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
+		case b = <-w.ch:
 		case <-ctx.Done():
 			return ctxAnswer(ctx.Err()), false
-		case <-c.done:
+		}
+		switch b {
+		case timeoutMark:
+			c.timeouts.Add(1)
+			return failed(StatusTimeout, fmt.Errorf("%w: no reply from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
+		case closedMark:
 			return failed(StatusError, ErrClosed), false
 		}
+		a, tc, ok := parseReply(*b, q, srv.addr)
+		putReply(b)
+		if !ok {
+			c.discarded.Add(1)
+			continue // a forged or broken reply: the real one may still come
+		}
+		c.responses.Add(1)
+		if tc {
+			return c.exchangeTCP(ctx, srv, q)
+		}
+		return a, false
 	}
 }
 
@@ -463,43 +543,95 @@ func (c *Client) exchangeTCP(ctx context.Context, srv *server, q *query) (Answer
 	return answerFrom(r, q.fqdn, q.qtype, srv.addr), false
 }
 
-// register puts w on one of srv's sockets under a free random ID.
-func (srv *server) register(w *waiter) (*udpSock, uint16, bool) {
+// register puts w on one of srv's sockets under a free random ID, with its
+// deadline timeout from now. It fails when every socket is full or closed.
+func (srv *server) register(w *waiter, timeout time.Duration) (*udpSock, uint16, bool) {
 	first := int(srv.next.Add(1))
 	for i := range srv.socks {
 		s := srv.socks[(first+i)%len(srv.socks)]
-		if id, ok := s.register(w); ok {
+		if id, ok := s.register(w, timeout); ok {
 			return s, id, true
 		}
 	}
 	return nil, 0, false
 }
 
-func (s *udpSock) register(w *waiter) (uint16, bool) {
+func (s *udpSock) register(w *waiter, timeout time.Duration) (uint16, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.pending) >= maxInflight {
+	if len(s.pending) >= maxInflight || s.closed {
 		return 0, false
 	}
 	for {
 		id := uint16(rand.Uint32())
 		if _, busy := s.pending[id]; !busy {
 			s.pending[id] = w
+			// Taken under the lock, deadlines never decrease along the list.
+			w.deadline = time.Now().Add(timeout)
+			w.prev, w.next, w.listed = s.tail, nil, true
+			if s.tail != nil {
+				s.tail.next = w
+			} else {
+				s.head = w
+			}
+			s.tail = w
 			return id, true
 		}
 	}
 }
 
-// unregister removes w; once it returns no reader can deliver to w, so the
-// replies still buffered are released and w can be reused.
+// unlist takes w off the deadline list. The caller holds s.mu.
+func (s *udpSock) unlist(w *waiter) {
+	if !w.listed {
+		return
+	}
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		s.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		s.tail = w.prev
+	}
+	w.prev, w.next, w.listed = nil, nil, false
+}
+
+// expire sends timeoutMark to every waiter whose deadline is not after now.
+func (s *udpSock) expire(now time.Time) {
+	s.mu.Lock()
+	for w := s.head; w != nil && !w.deadline.After(now); w = s.head {
+		s.unlist(w)
+		w.ch <- timeoutMark // never blocks: ch has room for it
+	}
+	s.mu.Unlock()
+}
+
+// close sends closedMark to every waiter and refuses new ones.
+func (s *udpSock) close() {
+	s.mu.Lock()
+	s.closed = true
+	for _, w := range s.pending {
+		w.ch <- closedMark // never blocks: ch has room for it
+	}
+	s.mu.Unlock()
+}
+
+// unregister removes w; once it returns neither a reader nor the sweeper
+// can deliver to w, so what is still buffered is released and w can be
+// reused.
 func (s *udpSock) unregister(id uint16, w *waiter) {
 	s.mu.Lock()
 	delete(s.pending, id)
+	s.unlist(w)
 	s.mu.Unlock()
 	for {
 		select {
 		case b := <-w.ch:
-			putReply(b)
+			if b != timeoutMark && b != closedMark {
+				putReply(b)
+			}
 		default:
 			w.question = nil
 			return
@@ -554,17 +686,17 @@ func (s *udpSock) dispatch(b []byte, cut bool) {
 		s.c.discarded.Add(1)
 		return
 	}
+	if len(w.ch) >= maxQueued { // the waiter already has replies queued
+		s.mu.Unlock()
+		s.c.discarded.Add(1)
+		return
+	}
 	rb := getReply(len(b))
 	copy(*rb, b)
 	if cut {
 		(*rb)[2] |= 0x02
 	}
-	select {
-	case w.ch <- rb:
-	default: // the waiter already has replies queued
-		putReply(rb)
-		s.c.discarded.Add(1)
-	}
+	w.ch <- rb // room checked above; only the waiter takes from ch
 	s.mu.Unlock()
 }
 

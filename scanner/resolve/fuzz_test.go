@@ -3,7 +3,10 @@ package resolve
 import (
 	"bytes"
 	"encoding/binary"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -82,8 +85,8 @@ func FuzzReply(f *testing.F) {
 		s := &udpSock{c: c, pending: make(map[uint16]*waiter)}
 		qlen := questionLen(packed[12:])
 		query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
-		w := &waiter{ch: make(chan *[]byte, 2), question: query.question, nameLen: query.nameLen}
-		id, _ := s.register(w)
+		w := &waiter{ch: make(chan *[]byte, maxQueued+2), question: query.question, nameLen: query.nameLen}
+		id, _ := s.register(w, time.Hour)
 		if len(data) >= 2 {
 			data = bytes.Clone(data)
 			binary.BigEndian.PutUint16(data, id)
@@ -101,5 +104,184 @@ func FuzzReply(f *testing.F) {
 		default:
 		}
 		s.unregister(id, w)
+	})
+}
+
+// FuzzUnpackLeanMatches checks the lean reply parser against miekg/dns:
+// for any reply carrying the query's question, unpackLean either says it
+// does not handle the reply, or agrees with dns.Msg.Unpack on whether the
+// reply parses, on the rcode (extended rcode included) and on every answer
+// record, down to the header fields.
+func FuzzUnpackLeanMatches(f *testing.F) {
+	q := new(dns.Msg)
+	q.SetQuestion("example.com.", dns.TypeMX)
+	q.SetEdns0(1232, false)
+	packed, err := q.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	qlen := questionLen(packed[12:])
+	query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return r
+	}
+	add := func(rcode int, answer, ns, extra []dns.RR, edns bool) {
+		r := new(dns.Msg)
+		r.SetReply(q)
+		r.Rcode = rcode
+		r.Answer, r.Ns, r.Extra = answer, ns, extra
+		if edns {
+			r.SetEdns0(1232, false)
+		}
+		r.Compress = true
+		b, err := r.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		// The fuzz input is the header and everything after the question.
+		f.Add(b[:12], b[12+qlen:])
+	}
+	mx := rr("example.com. 300 IN MX 10 mx.example.com.")
+	ns := rr("example.com. 300 IN NS ns.example.com.")
+	glue := rr("ns.example.com. 300 IN A 192.0.2.1")
+	glue6 := rr("ns.example.com. 300 IN AAAA 2001:db8::1")
+	soa := rr("example.com. 300 IN SOA ns.example.com. host.example.com. 1 2 3 4 5")
+	add(dns.RcodeSuccess, []dns.RR{mx}, []dns.RR{ns}, []dns.RR{glue, glue6}, true)
+	add(dns.RcodeSuccess, []dns.RR{rr("example.com. CNAME b.example.net."), rr("b.example.net. MX 0 .")}, nil, nil, false)
+	add(dns.RcodeNameError, nil, []dns.RR{soa}, nil, true)
+	add(dns.RcodeSuccess, nil, []dns.RR{soa}, []dns.RR{rr("x.example. TXT hello")}, false)
+	add(dns.RcodeBadVers, nil, nil, nil, true)
+
+	f.Fuzz(func(t *testing.T, hdr, rest []byte) {
+		if len(hdr) < 12 {
+			return
+		}
+		b := append(append(append([]byte{}, hdr[:12]...), query.question...), rest...)
+		binary.BigEndian.PutUint16(b[4:], 1) // one question: the query's
+		rcode, answer, res := unpackLean(b, query)
+		if res == leanUnsupported {
+			return
+		}
+		var m dns.Msg
+		err := m.Unpack(b)
+		if gotOK, wantOK := res == leanOK, err == nil && len(m.Question) == 1; gotOK != wantOK {
+			t.Fatalf("lean ok = %v; dns.Msg.Unpack ok = %v (%v)", gotOK, wantOK, err)
+		}
+		if res != leanOK {
+			return
+		}
+		if rcode != m.Rcode {
+			t.Errorf("got rcode %d; want %d", rcode, m.Rcode)
+		}
+		if !reflect.DeepEqual(answer, m.Answer) {
+			t.Errorf("got answer %v; want %v", answer, m.Answer)
+		}
+	})
+}
+
+// TestUnpackLeanHandlesTypicalReplies: the lean parser must take the replies
+// it exists for (an answer with NS, glue and OPT; NXDOMAIN with a SOA), not
+// hand them to dns.Msg.Unpack.
+func TestUnpackLeanHandlesTypicalReplies(t *testing.T) {
+	q := new(dns.Msg)
+	q.SetQuestion("example.com.", dns.TypeMX)
+	q.SetEdns0(1232, false)
+	packed, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qlen := questionLen(packed[12:])
+	query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		rcode     int
+		answer    []dns.RR
+		ns, extra []dns.RR
+		wantRcode int
+	}{
+		{"answer with NS and glue", dns.RcodeSuccess,
+			[]dns.RR{rr("example.com. MX 10 mx.example.com."), rr("example.com. MX 20 mx2.example.com.")},
+			[]dns.RR{rr("example.com. NS ns.example.com.")},
+			[]dns.RR{rr("ns.example.com. A 192.0.2.1"), rr("ns.example.com. AAAA 2001:db8::1")}, dns.RcodeSuccess},
+		{"nxdomain with SOA", dns.RcodeNameError, nil,
+			[]dns.RR{rr("example.com. SOA ns.example.com. host.example.com. 1 2 3 4 5")}, nil, dns.RcodeNameError},
+		{"extended rcode", dns.RcodeBadVers, nil, nil, nil, dns.RcodeBadVers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := new(dns.Msg)
+			r.SetReply(q)
+			r.Rcode = tt.rcode
+			r.Answer, r.Ns, r.Extra = tt.answer, tt.ns, tt.extra
+			r.SetEdns0(1232, false)
+			r.Compress = true
+			b, err := r.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rcode, answer, res := unpackLean(b, query)
+			if res != leanOK || rcode != tt.wantRcode || len(answer) != len(tt.answer) {
+				t.Fatalf("got %v rcode %d, %d answers; want leanOK rcode %d, %d answers", res, rcode, len(answer), tt.wantRcode, len(tt.answer))
+			}
+			for i := range answer {
+				if answer[i].String() != tt.answer[i].String() {
+					t.Errorf("got %v; want %v", answer[i], tt.answer[i])
+				}
+			}
+		})
+	}
+}
+
+// packQueryMiekg is the reference packQuery replaces: the query as a dns.Msg.
+func packQueryMiekg(fqdn string, qtype, udpSize uint16) ([]byte, error) {
+	m := new(dns.Msg)
+	m.RecursionDesired = true
+	m.Question = []dns.Question{{Name: fqdn, Qtype: qtype, Qclass: dns.ClassINET}}
+	m.SetEdns0(udpSize, false)
+	return m.Pack()
+}
+
+func TestPackQueryMatchesMiekg(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	names := []string{"example.com.", ".", "_dmarc.example.com.", `a\.b.example.`, `\065\066.example.`, `sp\ ace.example.`,
+		long + "." + long + "." + long + "." + strings.Repeat("b", 61) + ".", // 255 octets on the wire
+		long + "a.example.", "a..b.", "no-dot", ""}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			got, gotErr := packQuery(nil, name, dns.TypeMX, 1232)
+			want, wantErr := packQueryMiekg(name, dns.TypeMX, 1232)
+			if (gotErr != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+				t.Errorf("got %x (%v); want %x (%v)", got, gotErr, want, wantErr)
+			}
+		})
+	}
+}
+
+// FuzzPackQuery checks packQuery against dns.Msg.Pack for names that pass
+// dns.IsDomainName, as Query's are.
+func FuzzPackQuery(f *testing.F) {
+	f.Add("example.com.", uint16(dns.TypeMX), uint16(1232))
+	f.Add(`a\.b\065\255.x.`, uint16(dns.TypeTXT), uint16(512))
+	f.Fuzz(func(t *testing.T, name string, qtype, udpSize uint16) {
+		if _, ok := dns.IsDomainName(name); !ok {
+			return
+		}
+		got, gotErr := packQuery(make([]byte, 0, 16), name, qtype, udpSize)
+		want, wantErr := packQueryMiekg(name, qtype, udpSize)
+		if (gotErr != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+			t.Errorf("got %x (%v); want %x (%v)", got, gotErr, want, wantErr)
+		}
 	})
 }
