@@ -12,13 +12,32 @@ import (
 // line (exactly the Result JSON, no "type" key), and a {"type":"summary",...}
 // line. Every line is flushed as it is written, so `tail -f` and a pipe to
 // jq see each result as soon as it is scanned.
-type jsonl struct{ out *bufio.Writer }
+type jsonl struct {
+	out *bufio.Writer
+	enc resultEncoder
+	buf []byte // reused for every result line
+}
 
 func newJSONL(w io.Writer) *jsonl { return &jsonl{out: bufio.NewWriter(w)} }
 
 func (j *jsonl) Begin(m scanner.Meta) error { return j.line("meta", meta(m)) }
 
-func (j *jsonl) Write(r *scanner.Result) error { return j.line("", r) }
+func (j *jsonl) Write(r *scanner.Result) error {
+	if !fastResultJSON {
+		return j.line("", r)
+	}
+	b, nonASCII, ok := j.enc.appendResult(j.buf[:0], r)
+	if !ok {
+		return j.line("", r)
+	}
+	j.buf = b
+	if nonASCII { // plain ASCII needs no terminal escaping
+		b = jsonSafe(b)
+	}
+	j.out.Write(b)
+	j.out.WriteByte('\n')
+	return j.out.Flush()
+}
 
 func (j *jsonl) End(s scanner.Summary) error { return j.line("summary", s) }
 
