@@ -33,6 +33,17 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], systemStreams()))
 }
 
+// init trades memory the scan does not use for less garbage collection: a
+// scan's live heap is small and flat (streamed input and output, a bounded
+// cache), so collecting at 5x the live heap, capped at 120 MiB, saves CPU
+// without letting RSS grow. GOGC and GOMEMLIMIT in the environment win.
+func init() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(120 << 20)
+	}
+}
+
 // streams are the command's standard streams, injected so tests can use
 // buffers and pretend to be a terminal.
 type streams struct {
