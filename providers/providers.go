@@ -306,19 +306,9 @@ func validate(p *Provider) error {
 	return nil
 }
 
-// validID accepts the company-id and key alphabet: [a-z0-9-], 1 to 63 bytes.
-func validID(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// validID accepts the company-id and key alphabet, which is that of a DNS
+// label: [a-z0-9-], 1 to 63 bytes.
+func validID(s string) bool { return isLabel(s) }
 
 // hasControl reports C0 controls or DEL; newlines pass when allowNewline.
 func hasControl(s string, allowNewline bool) bool {

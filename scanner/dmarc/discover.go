@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/mxscope/mxscope/scanner/internal/dnsname"
 )
 
 // Resolver looks up TXT records. Convention: NXDOMAIN or NODATA returns (nil, nil); any other failure
@@ -84,7 +86,7 @@ func Discover(ctx context.Context, r Resolver, domain string, opts ...Option) *R
 	}
 	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
 	res := &Result{}
-	if !validName(domain) {
+	if !dnsname.Valid(domain) {
 		res.Status, res.Err = StatusInvalid, fmt.Sprintf("%v: %s", ErrInvalidDomain, printable(domain))
 		return res
 	}

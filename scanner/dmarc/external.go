@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/mxscope/mxscope/scanner/internal/dnsname"
 )
 
 // ExternalCheck is the outcome of one external report destination check
@@ -65,14 +67,14 @@ func externalDests(policyDomain string, rec *Record) []dest {
 		return nil
 	}
 	policyDomain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(policyDomain)), ".")
-	if !validName(policyDomain) {
+	if !dnsname.Valid(policyDomain) {
 		return nil
 	}
 	policyOrg := orgDomain(policyDomain)
 	var out []dest
 	for _, u := range append(append([]URI(nil), rec.RUA...), rec.RUF...) {
 		host := u.Domain()
-		if host == "" || !validName(host) || orgDomain(host) == policyOrg {
+		if host == "" || !dnsname.Valid(host) || orgDomain(host) == policyOrg {
 			continue
 		}
 		out = append(out, dest{uri: u.Raw, name: policyDomain + "._report._dmarc." + host})

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/mxscope/mxscope/scanner/internal/dnsname"
 )
 
 // Record is a parsed DMARC policy record with every default filled in.
@@ -348,7 +350,7 @@ func parseURI(raw string) (URI, error) {
 			return u, fmt.Errorf("bad percent-encoding")
 		}
 		at := strings.LastIndexByte(addr, '@')
-		if at <= 0 || !validName(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
+		if at <= 0 || !dnsname.Valid(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
 			return u, fmt.Errorf("not a mail address")
 		}
 		u.Address = addr
@@ -439,24 +441,4 @@ func printable(s string) string {
 		}
 	}
 	return s
-}
-
-// validName reports whether s is a lower-case DNS name made of letters,
-// digits, hyphens and underscores (A-labels for IDNs), with no trailing dot.
-func validName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(s, ".") {
-		if l == "" || len(l) > 63 {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }

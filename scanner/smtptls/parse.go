@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/mxscope/mxscope/scanner/internal/dnsname"
 )
 
 const (
@@ -214,7 +216,7 @@ func checkReportURI(s string) error {
 	case "mailto":
 		addr, err := url.PathUnescape(u.Opaque)
 		at := strings.LastIndexByte(addr, '@')
-		if err != nil || at <= 0 || !validName(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
+		if err != nil || at <= 0 || !dnsname.Valid(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
 			return fmt.Errorf("not a mail address")
 		}
 	case "https":

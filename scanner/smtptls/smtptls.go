@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mxscope/mxscope/scanner/internal/dnsname"
 )
 
 // Resolver looks up TXT records. Convention: NXDOMAIN or NODATA returns (nil, nil); any other failure
@@ -78,7 +80,7 @@ var (
 // Lookup queries _mta-sts.<domain> and _smtp._tls.<domain> and judges each.
 func Lookup(ctx context.Context, r Resolver, domain string) (mtasts, tlsrpt Policy) {
 	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
-	if !validName(domain) {
+	if !dnsname.Valid(domain) {
 		bad := Policy{Status: StatusInvalid, Err: fmt.Sprintf("%v: %s", ErrInvalidDomain, printable(domain))}
 		return bad, bad
 	}
@@ -112,24 +114,4 @@ func lookup(ctx context.Context, r Resolver, name string, sel func([]string) (st
 		return Policy{Status: StatusInvalid, Record: rec, Err: fmt.Sprintf("%s: %v", name, err)}
 	}
 	return Policy{Status: StatusOK, Record: rec}
-}
-
-// validName reports whether s is a lower-case DNS name made of letters,
-// digits, hyphens and underscores (A-labels for IDNs), with no trailing dot.
-func validName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(s, ".") {
-		if l == "" || len(l) > 63 {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }

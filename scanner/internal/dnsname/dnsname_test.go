@@ -1,0 +1,25 @@
+package dnsname
+
+import "testing"
+
+func TestValid(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"example.com", true},
+		{"_dmarc.example.com", true},
+		{"xn--bcher-kva.example", true},
+		{"", false},
+		{"Example.com", false},
+		{"example.com.", false},
+		{"a..b", false},
+		{"exa mple.com", false},
+		{string(make([]byte, 64)) + ".com", false},
+	}
+	for _, tt := range tests {
+		if got := Valid(tt.name); got != tt.want {
+			t.Errorf("Valid(%q) = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}
