@@ -3,6 +3,7 @@ package scanner_test
 import (
 	"context"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -210,6 +211,17 @@ func scanAll(t *testing.T, s *scanner.Scanner, domains ...string) map[string]*sc
 	return out
 }
 
+// scanTable scans the domain field of every case of a table test, in order.
+func scanTable(t *testing.T, s *scanner.Scanner, cases any) map[string]*scanner.Result {
+	t.Helper()
+	v := reflect.ValueOf(cases)
+	names := make([]string, v.Len())
+	for i := range names {
+		names[i] = v.Index(i).FieldByName("domain").String()
+	}
+	return scanAll(t, s, names...)
+}
+
 func findingIDs(r *scanner.Result) []string {
 	var ids []string
 	for _, f := range r.Findings {
@@ -238,11 +250,7 @@ func TestAttribution(t *testing.T) {
 		{"cf.example", "cloudflare", "cloudflare", "unknown", "", "", "", "", []string{"cloudflare"}},
 		{"selfhost.example", "self-hosted", "", "self-hosted", scanner.ConfidenceMedium, "mail.selfhost.example", "", "", nil},
 	}
-	var names []string
-	for _, tt := range tests {
-		names = append(names, tt.domain)
-	}
-	got := scanAll(t, s, names...)
+	got := scanTable(t, s, tests)
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			r := got[tt.domain]
@@ -301,11 +309,7 @@ func TestMailStatesAndStatuses(t *testing.T) {
 		{"nx.example", scanner.StatusNXDomain, scanner.MailNone, "none", ""},
 		{"sf.example", scanner.StatusServFail, scanner.MailUnknown, "unknown", ""},
 	}
-	var names []string
-	for _, tt := range tests {
-		names = append(names, tt.domain)
-	}
-	got := scanAll(t, s, names...)
+	got := scanTable(t, s, tests)
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			r := got[tt.domain]
@@ -338,11 +342,7 @@ func TestPostureFindings(t *testing.T) {
 		// A SERVFAIL at _dmarc is a temperror, never "no DMARC".
 		{"dmarcfail.example", []string{"lookup-failed"}, []string{"dmarc-missing", "dmarc-invalid"}},
 	}
-	var names []string
-	for _, tt := range tests {
-		names = append(names, tt.domain)
-	}
-	got := scanAll(t, s, names...)
+	got := scanTable(t, s, tests)
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			ids := findingIDs(got[tt.domain])
@@ -535,11 +535,7 @@ func TestSPFVerdictsFromTestZones(t *testing.T) {
 		// Control bytes inside the record are a syntax error, not a crash.
 		{"ctrl.example", "permerror", "", 0, "spf-syntax"},
 	}
-	var names []string
-	for _, tt := range tests {
-		names = append(names, tt.domain)
-	}
-	got := scanAll(t, s, names...)
+	got := scanTable(t, s, tests)
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			r := got[tt.domain]
@@ -585,11 +581,7 @@ func TestDMARCVerdictsFromTestZones(t *testing.T) {
 		{"sub.org.example", "ok", "quarantine", 0, ""},
 		{"dmarcfail.example", "temperror", "", 0, "lookup-failed"},
 	}
-	var names []string
-	for _, tt := range tests {
-		names = append(names, tt.domain)
-	}
-	got := scanAll(t, s, names...)
+	got := scanTable(t, s, tests)
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			d := got[tt.domain].DMARC
