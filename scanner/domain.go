@@ -208,15 +208,19 @@ func (d *domainScan) lookupMXAddresses(ctx context.Context) {
 // classifyMX names the provider of every MX host.
 func (d *domainScan) classifyMX() {
 	r := d.r
-	reg, _ := publicsuffix.EffectiveTLDPlusOne(r.Domain)
+	reg := "" // the registered domain, found only when a host is not in the catalog
 	for i := range r.MX {
 		m := &r.MX[i]
 		if p := d.s.cat.MatchMX(m.Host); p != nil {
 			m.Provider, m.Product = p.ID, p.Key
 			continue
 		}
-		if m.Host == r.Domain || providers.IsSubdomainOf(m.Host, r.Domain) ||
-			(reg != "" && providers.IsSubdomainOf(m.Host, reg)) {
+		if reg == "" {
+			if reg, _ = publicsuffix.EffectiveTLDPlusOne(r.Domain); reg == "" {
+				reg = r.Domain
+			}
+		}
+		if m.Host == r.Domain || providers.IsSubdomainOf(m.Host, reg) {
 			m.Provider = ProviderSelfHosted
 			continue
 		}
