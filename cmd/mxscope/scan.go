@@ -244,10 +244,6 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err := out.Commit(); err != nil {
 		return writeError(o, err)
 	}
-	if st := client.Stats(); st.Responses == 0 && st.Queries > 0 && !interrupted {
-		return userError(exitError, "check the network, or pass --resolver ADDR",
-			"no DNS resolver answered any query (tried %s)", strings.Join(servers, ", "))
-	}
 	switch {
 	case interrupted:
 		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned.Load(), src.total)
