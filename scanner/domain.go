@@ -284,12 +284,13 @@ func (d *domainScan) lookupDMARC(ctx context.Context) {
 }
 
 func (d *domainScan) lookupSMTPTLS(ctx context.Context) {
-	sts, rpt := smtptls.Lookup(ctx, d.s.dns, d.r.Domain)
 	if d.s.opts.Checks[CheckMTASTS] {
-		d.r.MTASTS = Policy{Status: string(sts.Status), Record: sts.Record, Error: sts.Err}
+		p := smtptls.LookupMTASTS(ctx, d.s.dns, d.r.Domain)
+		d.r.MTASTS = Policy{Status: string(p.Status), Record: p.Record, Error: p.Err}
 	}
 	if d.s.opts.Checks[CheckTLSRPT] {
-		d.r.TLSRPT = Policy{Status: string(rpt.Status), Record: rpt.Record, Error: rpt.Err}
+		p := smtptls.LookupTLSRPT(ctx, d.s.dns, d.r.Domain)
+		d.r.TLSRPT = Policy{Status: string(p.Status), Record: p.Record, Error: p.Err}
 	}
 }
 

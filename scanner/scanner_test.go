@@ -597,3 +597,30 @@ func TestDMARCVerdictsFromTestZones(t *testing.T) {
 		})
 	}
 }
+
+func TestOneTLSPolicyCheckAsksOnlyItsOwnName(t *testing.T) {
+	checks, err := scanner.ParseChecks("mta-sts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		asked []string
+	)
+	record := func(q dnstest.Query) dnstest.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, q.Name)
+		return dnstest.Action{}
+	}
+	s := newScanner(t, record, scanner.Options{Checks: checks})
+	r := scanAll(t, s, "google.example")["google.example"]
+	mu.Lock() // the network is no happens-before edge the race detector sees
+	defer mu.Unlock()
+	if !slices.Contains(asked, "_mta-sts.google.example.") || slices.Contains(asked, "_smtp._tls.google.example.") {
+		t.Errorf("asked %v; want _mta-sts and not _smtp._tls", asked)
+	}
+	if r.MTASTS.Status != "none" || r.TLSRPT.Status != "" {
+		t.Errorf("mta_sts %q, tls_rpt %q; want none and not looked up", r.MTASTS.Status, r.TLSRPT.Status)
+	}
+}

@@ -79,20 +79,33 @@ var (
 
 // Lookup queries _mta-sts.<domain> and _smtp._tls.<domain> and judges each.
 func Lookup(ctx context.Context, r Resolver, domain string) (mtasts, tlsrpt Policy) {
-	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
-	if !dnsname.Valid(domain) {
-		bad := Policy{Status: StatusInvalid, Err: fmt.Sprintf("%v: %s", ErrInvalidDomain, printable(domain))}
-		return bad, bad
-	}
-	mtasts = lookup(ctx, r, "_mta-sts."+domain, SelectMTASTS, func(s string) error {
+	return LookupMTASTS(ctx, r, domain), LookupTLSRPT(ctx, r, domain)
+}
+
+// LookupMTASTS queries and judges _mta-sts.<domain> (RFC 8461 §3.1).
+func LookupMTASTS(ctx context.Context, r Resolver, domain string) Policy {
+	return lookupAt(ctx, r, domain, "_mta-sts.", SelectMTASTS, func(s string) error {
 		_, err := ParseMTASTS(s)
 		return err
 	})
-	tlsrpt = lookup(ctx, r, "_smtp._tls."+domain, SelectTLSRPT, func(s string) error {
+}
+
+// LookupTLSRPT queries and judges _smtp._tls.<domain> (RFC 8460 §3).
+func LookupTLSRPT(ctx context.Context, r Resolver, domain string) Policy {
+	return lookupAt(ctx, r, domain, "_smtp._tls.", SelectTLSRPT, func(s string) error {
 		_, err := ParseTLSRPT(s)
 		return err
 	})
-	return mtasts, tlsrpt
+}
+
+// lookupAt normalises and checks domain, then judges the record at
+// prefix+domain.
+func lookupAt(ctx context.Context, r Resolver, domain, prefix string, sel func([]string) (string, error), parse func(string) error) Policy {
+	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
+	if !dnsname.Valid(domain) {
+		return Policy{Status: StatusInvalid, Err: fmt.Sprintf("%v: %s", ErrInvalidDomain, printable(domain))}
+	}
+	return lookup(ctx, r, prefix+domain, sel, parse)
 }
 
 func lookup(ctx context.Context, r Resolver, name string, sel func([]string) (string, error), parse func(string) error) Policy {
