@@ -5,7 +5,7 @@ BIN           := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X main.version=$(VERSION)
-FUZZTIME      ?= 10s
+FUZZTIME      ?= 50000x
 
 .PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve clean
 
@@ -47,7 +47,7 @@ staticcheck: $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 race:
 	$(GO) test -race -count=1 ./...
 
-## fuzz: run every fuzz target for FUZZTIME each (default 10s)
+## fuzz: run every fuzz target for FUZZTIME executions each (a count: see README "Tests")
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
