@@ -229,7 +229,7 @@ func (d *domainScan) classifyMX() {
 }
 
 func (d *domainScan) lookupSPF(ctx context.Context) {
-	a := spf.Walk(ctx, d.s.dns, d.r.Domain, spf.WalkOptions{})
+	a := spf.Walk(ctx, d.s.dns, d.r.Domain, spf.WalkOptions{Parsed: d.s.spfParsed})
 	d.spf = a
 	out := SPF{
 		Status:      string(a.Status),

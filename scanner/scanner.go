@@ -20,6 +20,7 @@ import (
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/spf"
 	"github.com/mxscope/mxscope/scanner/targets"
 )
 
@@ -99,6 +100,8 @@ type Scanner struct {
 
 	selOnce sync.Once
 	sel     []dkimProbe // DKIM selectors worth probing, from the catalog
+
+	spfParsed *spf.Parsed // SPF records parsed once per scan, however many domains include them
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a
@@ -116,7 +119,7 @@ func New(q resolve.Querier, opts Options) *Scanner {
 	if opts.DomainTimeout <= 0 {
 		opts.DomainTimeout = 60 * time.Second
 	}
-	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts}
+	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096)}
 }
 
 // Cache exposes the scan's lookup cache, for statistics.

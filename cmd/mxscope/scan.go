@@ -48,6 +48,7 @@ type scanOptions struct {
 	Progress      bool
 	Stats         bool
 	CPUProfile    string
+	MemProfile    string
 }
 
 func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
@@ -92,6 +93,8 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the scan to FILE (for `go tool pprof`)")
 	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the scan to FILE (for `go tool pprof`)")
+	_ = f.MarkHidden("memprofile")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -206,6 +209,13 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		stop, err := startCPUProfile(o.CPUProfile)
 		if err != nil {
 			return userError(exitError, "", "--cpuprofile: %s", err)
+		}
+		defer stop()
+	}
+	if o.MemProfile != "" {
+		stop, err := startAllocProfile(o.MemProfile)
+		if err != nil {
+			return userError(exitError, "", "--memprofile: %s", err)
 		}
 		defer stop()
 	}

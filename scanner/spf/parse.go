@@ -119,8 +119,11 @@ func Parse(record string) (*Record, error) {
 		first, _, _ := strings.Cut(record, " ")
 		return nil, fmt.Errorf("%w %+q: not an spf version 1 record", ErrSyntax, first)
 	}
-	r := &Record{}
-	for _, term := range strings.Split(record[len("v=spf1"):], " ") {
+	rest := record[len("v=spf1"):]
+	r := &Record{Mechanisms: make([]Mechanism, 0, strings.Count(rest, " "))}
+	for rest != "" {
+		var term string
+		term, rest, _ = strings.Cut(rest, " ")
 		if term == "" {
 			continue // terms are separated by one or more spaces
 		}

@@ -72,6 +72,9 @@ type Target struct {
 type WalkOptions struct {
 	MaxDepth   int // include/redirect nesting followed; default 10
 	MaxQueries int // resolver calls in all, the apex included; default 50
+	// Parsed, when set, memoizes record parsing across walks (a scan
+	// shares one); nil parses every record afresh.
+	Parsed *Parsed
 }
 
 // Walk analyses domain's SPF policy with no client address, as a scan does:
@@ -112,7 +115,7 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 		a.Multiple = true
 		w.fail(StatusPermerror, fmt.Errorf("%w at %s", ErrMultipleRecords, name))
 	}
-	rec, err := Parse(recs[0])
+	rec, err := opts.Parsed.Parse(recs[0])
 	if err != nil {
 		w.fail(StatusPermerror, err)
 		return a
@@ -262,7 +265,7 @@ func (w *walker) follow(name, via, term string, depth int) (*Node, Result) {
 		return failNode(StatusPermerror, fmt.Errorf("%w at %s (via %s)", ErrMultipleRecords, name, term))
 	}
 	n.Record = recs[0]
-	rec, err := Parse(recs[0])
+	rec, err := w.opts.Parsed.Parse(recs[0])
 	if err != nil {
 		return failNode(StatusPermerror, fmt.Errorf("%w (via %s)", err, term))
 	}
