@@ -38,36 +38,82 @@ type hostFacts struct {
 	literal bool // the exchange is an IP address, not a host name
 }
 
-// scanDomain runs the enabled lookups for r.Domain and fills r. The
-// TXT-based checks run beside the MX chain; each writes only its own fields.
-func (s *Scanner) scanDomain(ctx context.Context, r *Result) {
-	d := &domainScan{s: s, r: r, mxFacts: map[string]hostFacts{}}
-	c := s.opts.Checks
-	var wg sync.WaitGroup
+// chain is one of a domain's independent lookup chains. The chains of a
+// domain run concurrently and each writes only its own fields of the
+// Result; attribution and findings wait for all of them.
+type chain uint8
+
+const (
+	chainMX      chain = iota // MX, its hosts' addresses (or the apex TXT, for a status, without the mx check)
+	chainSPF                  // the SPF walk
+	chainDMARC                // DMARC discovery and external report authorisations
+	chainSMTPTLS              // MTA-STS and TLS-RPT records
+)
+
+// chains lists the lookup chains the checks need; the MX chain always runs,
+// because it gives the domain its status.
+func (c Checks) chains() []chain {
+	cs := []chain{chainMX}
 	if c[CheckSPF] {
-		wg.Go(func() { d.lookupSPF(ctx) })
+		cs = append(cs, chainSPF)
 	}
 	if c[CheckDMARC] {
-		wg.Go(func() { d.lookupDMARC(ctx) })
+		cs = append(cs, chainDMARC)
 	}
 	if c[CheckMTASTS] || c[CheckTLSRPT] {
-		wg.Go(func() { d.lookupSMTPTLS(ctx) })
+		cs = append(cs, chainSMTPTLS)
 	}
-	if c[CheckMX] {
-		d.lookupMX(ctx)
-	} else {
+	return cs
+}
+
+func newDomainScan(s *Scanner, r *Result) *domainScan {
+	return &domainScan{s: s, r: r, mxFacts: map[string]hostFacts{}}
+}
+
+// run runs one lookup chain.
+func (d *domainScan) run(ctx context.Context, c chain) {
+	switch c {
+	case chainMX:
+		if d.s.opts.Checks[CheckMX] {
+			d.lookupMX(ctx)
+			return
+		}
 		// Without MX the domain's own status comes from its apex TXT
 		// lookup, which the SPF walk shares through the cache.
-		a := s.dns.Query(ctx, r.Domain, dns.TypeTXT)
+		r := d.r
+		a := d.s.dns.Query(ctx, r.Domain, dns.TypeTXT)
 		d.mxStatus = a.Status
 		r.Status = statusOf(a.Status)
 		if r.Status != StatusOK {
 			r.Error = answerError(a)
 		}
+	case chainSPF:
+		d.lookupSPF(ctx)
+	case chainDMARC:
+		d.lookupDMARC(ctx)
+	case chainSMTPTLS:
+		d.lookupSMTPTLS(ctx)
 	}
-	wg.Wait()
+}
+
+// conclude attributes the domain and evaluates its findings, once every
+// chain has finished.
+func (d *domainScan) conclude(ctx context.Context) {
 	d.attribute(ctx)
-	r.Findings = evaluate(d)
+	d.r.Findings = evaluate(d)
+}
+
+// scanDomain runs the enabled lookups for r.Domain and fills r, the chains
+// on goroutines of their own. Scan runs the same chains on its worker pool.
+func (s *Scanner) scanDomain(ctx context.Context, r *Result) {
+	d := newDomainScan(s, r)
+	var wg sync.WaitGroup
+	for _, c := range s.chains[1:] {
+		wg.Go(func() { d.run(ctx, c) })
+	}
+	d.run(ctx, s.chains[0])
+	wg.Wait()
+	d.conclude(ctx)
 }
 
 func answerError(a resolve.Answer) string {

@@ -14,6 +14,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -102,6 +103,7 @@ type Scanner struct {
 	sel     []dkimProbe // DKIM selectors worth probing, from the catalog
 
 	spfParsed *spf.Parsed // SPF records parsed once per scan, however many domains include them
+	chains    []chain     // the lookup chains the checks need, the MX chain first
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a
@@ -119,7 +121,7 @@ func New(q resolve.Querier, opts Options) *Scanner {
 	if opts.DomainTimeout <= 0 {
 		opts.DomainTimeout = 60 * time.Second
 	}
-	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096)}
+	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains()}
 }
 
 // Cache exposes the scan's lookup cache, for statistics.
@@ -128,9 +130,9 @@ func (s *Scanner) Cache() *resolve.Cache { return s.dns }
 // Scan scans every target of the sequence and calls emit once per target,
 // in input order, from a single goroutine. The sequence is read as the scan
 // goes, so it may stream from a file. Lookups run concurrently
-// (Options.Concurrency), and at most a small multiple of that many finished
-// results wait for an earlier slow one, so memory is bounded by the
-// concurrency window, not by the input.
+// (Options.Concurrency domains at a time), and at most a small multiple of
+// that many finished results wait for an earlier slow one, so memory is
+// bounded by the concurrency window, not by the input.
 //
 // When ctx ends, Scan stops starting domains, emits the contiguous run of
 // results that finished before the interruption, and returns ctx's error. The
@@ -138,34 +140,66 @@ func (s *Scanner) Cache() *resolve.Cache { return s.dns }
 // relies on. An error from emit stops the scan and is returned.
 func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit func(*Result) error) error {
 	window := 4 * s.opts.Concurrency
-	order := make(chan chan *Result, window)
-
-	// The producer starts domains in input order; the errgroup caps how many
-	// run at once, and the order channel caps how far ahead of the writer
-	// they may get.
+	order := make(chan *job, window)
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g, gctx := errgroup.WithContext(scanCtx)
-	g.SetLimit(s.opts.Concurrency)
-	go func() {
-		defer close(order)
-		for t := range ts {
-			done := make(chan *Result, 1)
-			select {
-			case order <- done:
-			case <-gctx.Done():
-				return
+
+	// A fixed pool of workers runs lookup chains, not whole domains: the
+	// chains of one domain (MX, SPF, DMARC, ...) run side by side, and the
+	// last to finish concludes the domain. Long-lived workers keep their
+	// grown stacks; a goroutine per domain and per chain cost, measured,
+	// 8% of a scan's CPU in stack growth alone.
+	var g errgroup.Group
+	steps := make(chan step)
+	for range s.opts.Concurrency * len(s.chains) {
+		g.Go(func() error {
+			for st := range steps {
+				st.j.step(st.c)
 			}
-			g.Go(func() error {
-				done <- s.ScanTarget(gctx, t)
+			return nil
+		})
+	}
+	// The producer starts domains in input order. The slots cap how many
+	// are in flight (and so every chain of one finds a worker at once);
+	// the order channel caps how far ahead of the writer they may get.
+	slots := make(chan struct{}, s.opts.Concurrency)
+	g.Go(func() error {
+		defer close(order)
+		defer close(steps)
+		for t := range ts {
+			select {
+			case slots <- struct{}{}:
+			case <-scanCtx.Done():
 				return nil
-			})
+			}
+			j := s.start(scanCtx, t, slots)
+			if len(j.chains) == 0 {
+				j.release() // done already: invalid, or the scan is over
+			}
+			select {
+			case order <- j:
+			case <-scanCtx.Done():
+				if len(j.chains) > 0 {
+					j.release()
+				}
+				return nil
+			}
+			for _, c := range j.chains {
+				select {
+				case steps <- step{j, c}:
+				case <-scanCtx.Done():
+					// The scan is over: the chain's lookups fail at once,
+					// so run it here rather than wait for a worker.
+					j.step(c)
+				}
+			}
 		}
-	}()
+		return nil
+	})
 
 	var emitErr error
-	for done := range order {
-		r := <-done
+	for j := range order {
+		r := <-j.done
 		if ctx.Err() != nil && r.Status == StatusError && r.interrupted {
 			break
 		}
@@ -175,9 +209,9 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 		}
 	}
 	cancel()
-	// Drain so that no goroutine is left blocked on a send.
-	for done := range order {
-		<-done
+	// Drain so that no domain is left half-done.
+	for j := range order {
+		<-j.done
 	}
 	_ = g.Wait()
 	if emitErr != nil {
@@ -186,8 +220,77 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 	return ctx.Err()
 }
 
+// job is one domain on its way through the worker pool.
+type job struct {
+	d      *domainScan
+	scan   context.Context // the scan's
+	ctx    context.Context // the domain's: the scan's, with the per-domain deadline
+	cancel context.CancelFunc
+	chains []chain
+	left   atomic.Int32 // chains not yet finished
+	done   chan *Result // receives the Result once
+	slots  chan struct{} // the scan's in-flight slots; the job holds one
+}
+
+// step pairs a job with one of its chains.
+type step struct {
+	j *job
+	c chain
+}
+
+// start prepares a target's job, which holds one of the in-flight slots
+// until it is released. A target that needs no lookups (invalid,
+// or met after the scan was interrupted) gets a job with no chains and its
+// Result already delivered.
+func (s *Scanner) start(ctx context.Context, t targets.Target, slots chan struct{}) *job {
+	j := &job{done: make(chan *Result, 1), scan: ctx, slots: slots}
+	r, ok := s.begin(ctx, t)
+	if !ok {
+		j.done <- r
+		return j
+	}
+	j.d = newDomainScan(s, r)
+	j.ctx, j.cancel = context.WithTimeout(ctx, s.opts.DomainTimeout)
+	j.chains = s.chains
+	j.left.Store(int32(len(j.chains)))
+	return j
+}
+
+// step runs one chain of the job; the last chain to finish concludes it.
+func (j *job) step(c chain) {
+	j.d.run(j.ctx, c)
+	if j.left.Add(-1) == 0 {
+		j.d.conclude(j.ctx)
+		j.d.s.end(j.scan, j.ctx, j.d.r)
+		j.done <- j.d.r
+		j.release()
+	}
+}
+
+// release gives back the job's deadline timer and its in-flight slot.
+func (j *job) release() {
+	if j.cancel != nil {
+		j.cancel()
+	}
+	<-j.slots
+}
+
 // ScanTarget scans one target. It never fails: problems are statuses.
 func (s *Scanner) ScanTarget(ctx context.Context, t targets.Target) *Result {
+	r, ok := s.begin(ctx, t)
+	if !ok {
+		return r
+	}
+	dctx, cancel := context.WithTimeout(ctx, s.opts.DomainTimeout)
+	defer cancel()
+	s.scanDomain(dctx, r)
+	s.end(ctx, dctx, r)
+	return r
+}
+
+// begin makes a target's Result. It reports false, with the Result final,
+// when the target needs no lookups: it is invalid, or ctx has ended.
+func (s *Scanner) begin(ctx context.Context, t targets.Target) (*Result, bool) {
 	r := &Result{
 		Domain:  t.Domain,
 		Input:   t.Input,
@@ -200,18 +303,21 @@ func (s *Scanner) ScanTarget(ctx context.Context, t targets.Target) *Result {
 		r.Error = t.Invalid
 		r.Provider = ProviderNone
 		finish(r)
-		return r
+		return r, false
 	}
 	if ctx.Err() != nil {
 		r.Status = StatusError
 		r.Error = "scan interrupted before this domain was queried"
 		r.interrupted = true
 		finish(r)
-		return r
+		return r, false
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.opts.DomainTimeout)
-	defer cancel()
-	s.scanDomain(dctx, r)
+	return r, true
+}
+
+// end settles a scanned domain's Result: ctx is the scan's, dctx the
+// domain's (with its deadline).
+func (s *Scanner) end(ctx, dctx context.Context, r *Result) {
 	if ctx.Err() != nil {
 		// The whole scan was interrupted while this domain was in flight:
 		// its partial answers are not a result worth publishing.
@@ -222,7 +328,6 @@ func (s *Scanner) ScanTarget(ctx context.Context, t targets.Target) *Result {
 		r.Error = fmt.Sprintf("some lookups did not finish within the per-domain deadline (%s)", s.opts.DomainTimeout)
 	}
 	finish(r)
-	return r
 }
 
 // finish makes list fields non-nil so that JSON shows [] rather than null.
