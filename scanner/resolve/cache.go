@@ -29,11 +29,14 @@ type CacheStats struct {
 // cacheShards spreads the cache's lock; a power of two.
 const cacheShards = 64
 
-// DefaultCacheSize is how many answers a Cache keeps. It holds every shared
-// name of a large scan (provider MX hosts, SPF includes, _dmarc of parent
-// domains) many times over, while a million per-domain answers pass through
-// without growing the heap: about 20 MB at the most.
-const DefaultCacheSize = 1 << 16
+// DefaultCacheSize is how many answers a Cache keeps. Names shared by many
+// domains (provider MX hosts, SPF includes, _dmarc of parent domains) are
+// hundreds, and CLOCK keeps them while one-off per-domain answers pass
+// through. Measured on make bench's 100k mix: 65,536 answers held 36 MB of
+// live heap that the collector marked on every cycle; 8,192 asked the same
+// 304,059 queries in the mx,spf,dmarc mode (1% more, 983,898 against
+// 973,309, with every check) and made the scan about a fifth faster.
+const DefaultCacheSize = 1 << 13
 
 // Cache remembers answers for the life of a scan (no TTLs: a scan is short,
 // and one answer per name keeps the report consistent) and collapses
