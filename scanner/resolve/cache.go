@@ -57,11 +57,19 @@ type Cache struct {
 }
 
 type cacheShard struct {
-	mu   sync.Mutex
-	m    map[cacheKey]*entry
-	ring []cacheKey // keys in insertion order, for CLOCK eviction
-	hand int
-	max  int // ring capacity; 0 means unbounded
+	mu      sync.Mutex
+	m       map[cacheKey]*entry
+	ring    []slot // entries in insertion order, for CLOCK eviction
+	hand    int
+	max     int // ring capacity; 0 means unbounded
+	evicted int // evictions since m was last rebuilt
+}
+
+// slot is a place on the CLOCK ring. It holds the entry as well as its key,
+// so that the sweep reads the entry's flags without a map lookup per slot.
+type slot struct {
+	key cacheKey
+	e   *entry
 }
 
 // insert adds e under key, first evicting one answer if the shard is full.
@@ -72,26 +80,44 @@ func (sh *cacheShard) insert(key cacheKey, e *entry) {
 		return
 	}
 	if len(sh.ring) < sh.max {
-		sh.ring = append(sh.ring, key)
+		sh.ring = append(sh.ring, slot{key, e})
 		return
 	}
 	// Sweep for a victim: skip answers still in flight and give those used
 	// since the last sweep a second chance. Two turns always find one
 	// unless everything is in flight; then the slot is shared for now.
 	for range 2 * len(sh.ring) {
-		k := sh.ring[sh.hand]
-		old := sh.m[k]
-		if old != nil && (old.inflight() || old.ref.Swap(false)) {
+		old := sh.ring[sh.hand]
+		if old.e.inflight() || old.e.ref.Swap(false) {
 			sh.hand = (sh.hand + 1) % len(sh.ring)
 			continue
 		}
-		if old != nil && k != key {
-			delete(sh.m, k)
+		// The map may hold a newer entry under this key (a query that
+		// was not cacheable was withdrawn and asked again): leave it.
+		if old.key != key && sh.m[old.key] == old.e {
+			delete(sh.m, old.key)
+			sh.evicted++
 		}
 		break
 	}
-	sh.ring[sh.hand] = key
+	sh.ring[sh.hand] = slot{key, e}
 	sh.hand = (sh.hand + 1) % len(sh.ring)
+	if sh.evicted >= 8*sh.max {
+		sh.rebuild()
+	}
+}
+
+// rebuild copies the shard's map into a fresh one. A Go map that sees
+// millions of inserts and deletes at a constant size can keep deleted
+// slots' tombstones in its probe sequences, and a long scan does exactly
+// that to every shard; rebuilding every 8 turns of the ring costs one
+// insert per 8 evictions.
+func (sh *cacheShard) rebuild() {
+	m := make(map[cacheKey]*entry, len(sh.m))
+	for k, e := range sh.m {
+		m[k] = e
+	}
+	sh.m, sh.evicted = m, 0
 }
 
 type cacheKey struct {
