@@ -227,8 +227,8 @@ type job struct {
 	ctx    context.Context // the domain's: the scan's, with the per-domain deadline
 	cancel context.CancelFunc
 	chains []chain
-	left   atomic.Int32 // chains not yet finished
-	done   chan *Result // receives the Result once
+	left   atomic.Int32  // chains not yet finished
+	done   chan *Result  // receives the Result once
 	slots  chan struct{} // the scan's in-flight slots; the job holds one
 }
 
