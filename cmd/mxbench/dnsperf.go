@@ -106,13 +106,13 @@ func firstField(s string) string {
 
 // ceiling measures nsd's capacity for the query mix: each load shape for a
 // few seconds, then the best one for the full time.
-func ceiling(ctx context.Context, bin, addr, queries string, seconds int, log io.Writer) (best perfResult, tried []perfResult, err error) {
+func ceiling(ctx context.Context, bin, addr, queries string, seconds int, log io.Writer) (best perfResult, bestCfg perfConfig, tried []perfResult, err error) {
 	probe := min(3, seconds)
-	bestCfg := perfConfigs[0]
+	bestCfg = perfConfigs[0]
 	for _, pc := range perfConfigs {
 		r, err := runDNSPerf(ctx, bin, addr, queries, probe, pc)
 		if err != nil {
-			return best, tried, err
+			return best, bestCfg, tried, err
 		}
 		fmt.Fprintf(log, "mxbench:   dnsperf %s for %ds: %.0f qps\n", pc, probe, r.QPS)
 		tried = append(tried, r)
@@ -122,11 +122,11 @@ func ceiling(ctx context.Context, bin, addr, queries string, seconds int, log io
 	}
 	if seconds > probe {
 		if best, err = runDNSPerf(ctx, bin, addr, queries, seconds, bestCfg); err != nil {
-			return best, tried, err
+			return best, bestCfg, tried, err
 		}
 		fmt.Fprintf(log, "mxbench:   dnsperf %s for %ds: %.0f qps\n", bestCfg, seconds, best.QPS)
 	}
-	return best, tried, nil
+	return best, bestCfg, tried, nil
 }
 
 func tail(s string) string {

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,7 @@ type options struct {
 	mxscope        string
 	modes          []string
 	dnsperfSeconds int
+	repeat         int   // paired dnsperf + mxscope runs per mode
 	concurrency    []int // 0: mxscope's default
 	nsdServers     int
 	keep           bool
@@ -64,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.mxscope, "mxscope", "./bin/mxscope", "path of the mxscope binary to measure")
 	ms := fs.String("modes", "default,mx-spf-dmarc", "comma-separated modes: default (every check), mx-spf-dmarc (--checks mx,spf,dmarc)")
 	fs.IntVar(&o.dnsperfSeconds, "dnsperf-seconds", 10, "length of the dnsperf ceiling run")
+	fs.IntVar(&o.repeat, "repeat", 3, "runs per mode, each paired with a dnsperf run just before it; the run with the median ratio is reported")
 	conc := fs.String("concurrency", "", "comma-separated --concurrency values to pass to mxscope, one run each (default: mxscope's own)")
 	fs.IntVar(&o.nsdServers, "nsd-servers", 1, "nsd server-count")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (zones, targets, outputs)")
@@ -107,8 +110,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-concurrency: %w", err)
 		}
 	}
-	if o.dnsperfSeconds < 1 || o.nsdServers < 1 {
-		return nil, errors.New("-dnsperf-seconds and -nsd-servers must be at least 1")
+	if o.dnsperfSeconds < 1 || o.nsdServers < 1 || o.repeat < 1 {
+		return nil, errors.New("-dnsperf-seconds, -nsd-servers and -repeat must be at least 1")
 	}
 	return o, nil
 }
@@ -257,7 +260,8 @@ func benchSize(ctx context.Context, o *options, bin, nsdBin, dnsperfBin, dir str
 	sr.ZoneLoadSeconds = time.Since(start).Seconds()
 	fmt.Fprintf(log, "mxbench: %d domains: nsd on %s after %.1fs; measuring its ceiling with dnsperf\n", n, srv.Addr, sr.ZoneLoadSeconds)
 
-	sr.DNSPerf, sr.DNSPerfTried, err = ceiling(ctx, dnsperfBin, srv.Addr, ds.Queries, o.dnsperfSeconds, log)
+	var shape perfConfig
+	sr.DNSPerf, shape, sr.DNSPerfTried, err = ceiling(ctx, dnsperfBin, srv.Addr, ds.Queries, o.dnsperfSeconds, log)
 	if err != nil {
 		return nil, err
 	}
@@ -270,16 +274,60 @@ func benchSize(ctx context.Context, o *options, bin, nsdBin, dnsperfBin, dir str
 
 	for _, mode := range o.modes {
 		for _, c := range o.concurrency {
-			fmt.Fprintf(log, "mxbench: %d domains: mxscope scan, mode %s, concurrency %s\n", n, mode, concName(c))
-			r, err := runScan(ctx, bin, srv.Addr, ds, mode, c, sr.DNSPerf.QPS)
+			r, err := pairedRuns(ctx, o, bin, dnsperfBin, srv.Addr, ds, mode, c, sr.DNSPerf.QPS, shape, log)
 			if err != nil {
 				return sr, err
 			}
-			fmt.Fprintf(log, "mxbench:   %.1fs, %.0f domains/s, %d lookup errors\n", r.Seconds, r.DomainsPerSec, r.LookupErrors)
 			sr.Runs = append(sr.Runs, r)
 		}
 	}
 	return sr, nil
+}
+
+// pairedRuns runs mxscope o.repeat times in one mode. This machine's speed
+// drifts by 10-20% over minutes (other tenants of the host), so with more
+// than one run each is paired with a dnsperf run of the best load shape
+// just before it, and compared with that: the ratio of a pair is what the
+// drift leaves alone. The run with the median ratio is returned, with the
+// range of the ratios.
+func pairedRuns(ctx context.Context, o *options, bin, dnsperfBin, addr string, ds *dataset, mode string, c int, qps float64, shape perfConfig, log io.Writer) (*scanRun, error) {
+	var runs []*scanRun
+	for i := range o.repeat {
+		if o.repeat > 1 {
+			p, err := runDNSPerf(ctx, dnsperfBin, addr, ds.Queries, o.dnsperfSeconds, shape)
+			if err != nil {
+				return nil, err
+			}
+			qps = p.QPS
+		}
+		fmt.Fprintf(log, "mxbench: %d domains: mxscope scan, mode %s, concurrency %s, run %d of %d (ceiling %.0f qps)\n", ds.N, mode, concName(c), i+1, o.repeat, qps)
+		r, err := runScan(ctx, bin, addr, ds, mode, c, qps)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "mxbench:   %.1fs, %.0f domains/s, %.0f%% of ceiling, %d lookup errors\n", r.Seconds, r.DomainsPerSec, r.CeilingPct, r.LookupErrors)
+		runs = append(runs, r)
+	}
+	return pickMedian(runs), nil
+}
+
+// pickMedian returns the run with the median ratio to the ceiling (the
+// upper one of an even count), with Repeats and PctRange set; a run with
+// lookup errors or missing rows wins instead, so that a fault in any run
+// fails the benchmark.
+func pickMedian(runs []*scanRun) *scanRun {
+	byPct := slices.Clone(runs)
+	slices.SortStableFunc(byPct, func(a, b *scanRun) int { return cmp.Compare(a.CeilingPct, b.CeilingPct) })
+	pick := byPct[len(byPct)/2]
+	for _, r := range runs {
+		if r.LookupErrors > 0 || r.Rows != r.Domains {
+			pick = r
+			break
+		}
+	}
+	pick.Repeats = len(runs)
+	pick.PctRange = [2]float64{byPct[0].CeilingPct, byPct[len(byPct)-1].CeilingPct}
+	return pick
 }
 
 func concName(c int) string {
@@ -305,7 +353,7 @@ func printReport(w io.Writer, rep *report) {
 
 	fmt.Fprintln(w, "\nmxscope scan -f jsonl -o FILE --resolver nsd:")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tdomains\tconcurrency\tseconds\tdomains/s\tqueries/s\tqueries/domain\t% of ceiling\tpeak RSS MiB\tCPU s\tretries\tlookup errors\twrong provider\t")
+	fmt.Fprintln(tw, "mode\tdomains\tconcurrency\tseconds\tdomains/s\tqueries/s\tqueries/domain\t% of ceiling\truns, range %\tpeak RSS MiB\tCPU s\tretries\tlookup errors\twrong provider\t")
 	var runs []*scanRun
 	for _, s := range rep.Sizes {
 		runs = append(runs, s.Runs...)
@@ -319,9 +367,13 @@ func printReport(w io.Writer, rep *report) {
 		if n, ok := r.Stats["retries"]; ok {
 			retries = strconv.FormatInt(n, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.0f\t%s\t%s\t%.0f\t%.0f\t%.1f\t%s\t%d\t%d\t\n",
+		spread := "1"
+		if r.Repeats > 1 {
+			spread = fmt.Sprintf("%d, %.0f-%.0f", r.Repeats, r.PctRange[0], r.PctRange[1])
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.0f\t%s\t%s\t%.0f\t%s\t%.0f\t%.1f\t%s\t%d\t%d\t\n",
 			r.Mode, r.Domains, concName(r.Concurrency), r.Seconds, r.DomainsPerSec, qps, qpd,
-			r.CeilingPct, r.PeakRSSMiB, r.CPUSeconds, retries, r.LookupErrors, r.WrongProvider)
+			r.CeilingPct, spread, r.PeakRSSMiB, r.CPUSeconds, retries, r.LookupErrors, r.WrongProvider)
 	}
 	tw.Flush()
 }

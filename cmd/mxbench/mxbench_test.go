@@ -315,3 +315,26 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestPickMedianReportsTheMiddleRunAndTheRange(t *testing.T) {
+	runs := []*scanRun{
+		{CeilingPct: 58, Rows: 10, Domains: 10},
+		{CeilingPct: 49, Rows: 10, Domains: 10},
+		{CeilingPct: 61, Rows: 10, Domains: 10},
+	}
+	got := pickMedian(runs)
+	if got != runs[0] || got.Repeats != 3 || got.PctRange != [2]float64{49, 61} {
+		t.Fatalf("picked %+v; want the 58%% run, 3 repeats, range 49-61", got)
+	}
+}
+
+func TestPickMedianLetsAFaultyRunWin(t *testing.T) {
+	runs := []*scanRun{
+		{CeilingPct: 58, Rows: 10, Domains: 10},
+		{CeilingPct: 70, Rows: 10, Domains: 10, LookupErrors: 2},
+		{CeilingPct: 49, Rows: 9, Domains: 10},
+	}
+	if got := pickMedian(runs); got != runs[1] {
+		t.Fatalf("picked %+v; want the run with lookup errors", got)
+	}
+}

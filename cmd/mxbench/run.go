@@ -38,8 +38,12 @@ type scanRun struct {
 	QueriesPerSec    float64 `json:"queries_per_sec"`
 	QueriesPerDomain float64 `json:"queries_per_domain"`
 	CeilingPct       float64 `json:"ceiling_pct"` // queries/s as a share of dnsperf's qps
-	PeakRSSMiB       float64 `json:"peak_rss_mib"`
-	CPUSeconds       float64 `json:"cpu_seconds"`
+	// With -repeat: how many paired runs there were (this is the median
+	// one) and the lowest and highest ratio among them.
+	Repeats    int        `json:"repeats,omitempty"`
+	PctRange   [2]float64 `json:"ceiling_pct_range,omitzero"`
+	PeakRSSMiB float64    `json:"peak_rss_mib"`
+	CPUSeconds float64    `json:"cpu_seconds"`
 
 	Rows          int              `json:"rows"`
 	LookupErrors  int              `json:"lookup_errors"`
