@@ -28,7 +28,7 @@ type domainScan struct {
 	mxStatus resolve.Status
 	// a null MX stood beside real MX records (RFC 7505 §3 forbids it)
 	nullMixed bool
-	// per MX host: what its address lookups said
+	// per MX host: what its address lookups said (nil without the addr check)
 	mxFacts map[string]hostFacts
 }
 
@@ -67,7 +67,7 @@ func (c Checks) chains() []chain {
 }
 
 func newDomainScan(s *Scanner, r *Result) *domainScan {
-	return &domainScan{s: s, r: r, mxFacts: map[string]hostFacts{}}
+	return &domainScan{s: s, r: r}
 }
 
 // run runs one lookup chain.
@@ -238,6 +238,7 @@ func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string
 }
 
 func (d *domainScan) lookupMXAddresses(ctx context.Context) {
+	d.mxFacts = make(map[string]hostFacts, len(d.r.MX))
 	for i := range d.r.MX {
 		m := &d.r.MX[i]
 		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {

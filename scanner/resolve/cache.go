@@ -92,9 +92,9 @@ func (sh *cacheShard) insert(key cacheKey, e *entry) {
 			sh.hand = (sh.hand + 1) % len(sh.ring)
 			continue
 		}
-		// The map may hold a newer entry under this key (a query that
-		// was not cacheable was withdrawn and asked again): leave it.
-		if old.key != key && sh.m[old.key] == old.e {
+		// A withdrawn entry is no longer in the map, which may hold a
+		// newer one under its key: leave that.
+		if old.key != key && !old.e.withdrawn {
 			delete(sh.m, old.key)
 			sh.evicted++
 		}
@@ -121,7 +121,7 @@ func (sh *cacheShard) rebuild() {
 }
 
 type cacheKey struct {
-	name  string // canonical
+	name  string // lower-case, no trailing dot
 	qtype uint16
 }
 
@@ -135,6 +135,9 @@ type entry struct {
 	// it rather than polling done: the entries it passes are cold, and this
 	// saves touching the channel's memory too.
 	settled atomic.Bool
+	// withdrawn: the entry was taken out of the map (its answer was not
+	// cacheable). Guarded by the shard's mu.
+	withdrawn bool
 }
 
 func (e *entry) inflight() bool { return !e.settled.Load() }
@@ -168,7 +171,10 @@ func (c *Cache) Stats() CacheStats {
 // of the caller who started it. The returned Answer is shared: do not
 // modify its slices.
 func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
-	key := cacheKey{canonical(name), qtype}
+	// The key is the name lower-cased without its trailing dot: for the
+	// names callers pass (already lower-case, no dot) that costs no
+	// allocation, where adding the dot cost one per question, hits included.
+	key := cacheKey{bare(asciiLower(name)), qtype}
 	sh := &c.shards[maphash.String(c.seed, key.name)&(cacheShards-1)]
 	for {
 		sh.mu.Lock()
@@ -222,13 +228,14 @@ func (c *Cache) fill(ctx context.Context, sh *cacheShard, key cacheKey, e *entry
 			if sh.m[key] == e {
 				delete(sh.m, key)
 			}
+			e.withdrawn = true
 			sh.mu.Unlock()
 			e.retry = true
 		}
 		e.settled.Store(true)
 		close(e.done)
 	}()
-	a := c.q.Query(ctx, key.name, key.qtype)
+	a := c.q.Query(ctx, dns.Fqdn(key.name), key.qtype) // the Querier is asked canonical names
 	e.ans = a
 	keep = cacheable(ctx, a)
 	return a

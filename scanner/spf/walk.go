@@ -93,7 +93,7 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 	if opts.MaxQueries <= 0 {
 		opts.MaxQueries = 50
 	}
-	w := &walker{ctx: ctx, r: r, opts: opts, a: &Analysis{Status: StatusOK, All: ResultNone}, seen: map[Target]bool{}}
+	w := &walker{ctx: ctx, r: r, opts: opts, a: &Analysis{Status: StatusOK, All: ResultNone}}
 	a := w.a
 	name, ok := validDomain(domain)
 	if !ok {
@@ -131,8 +131,8 @@ type walker struct {
 	opts    WalkOptions
 	a       *Analysis
 	queries int
-	path    []string // lower-case names being walked, apex first
-	seen    map[Target]bool
+	path    []string        // lower-case names being walked, apex first
+	seen    map[Target]bool // lower-cased Targets, once there are many
 }
 
 // fail records the first error of the walk.
@@ -203,13 +203,32 @@ func (w *walker) targetOf(spec macroString, raw, domain string) (name string, lo
 	return raw, false
 }
 
+// addTarget lists a target once, names compared without case. A policy
+// names a handful of targets, so a scan of the list is cheaper than a map
+// built for every walk; a hostile tree can name thousands (macro targets
+// cost no query), so past a few dozen a map takes over.
 func (w *walker) addTarget(mechanism, name string) {
-	t := Target{Mechanism: mechanism, Name: name}
-	key := Target{Mechanism: mechanism, Name: strings.ToLower(name)}
-	if !w.seen[key] {
-		w.seen[key] = true
-		w.a.Targets = append(w.a.Targets, t)
+	key := Target{Mechanism: mechanism, Name: name}
+	if w.seen == nil && len(w.a.Targets) < 32 {
+		for _, t := range w.a.Targets {
+			if t.Mechanism == mechanism && strings.EqualFold(t.Name, name) {
+				return
+			}
+		}
+	} else {
+		if w.seen == nil {
+			w.seen = make(map[Target]bool, 2*len(w.a.Targets))
+			for _, t := range w.a.Targets {
+				w.seen[Target{Mechanism: t.Mechanism, Name: strings.ToLower(t.Name)}] = true
+			}
+		}
+		lower := Target{Mechanism: mechanism, Name: strings.ToLower(name)}
+		if w.seen[lower] {
+			return
+		}
+		w.seen[lower] = true
 	}
+	w.a.Targets = append(w.a.Targets, key)
 }
 
 func (w *walker) countLookup(term string) {

@@ -428,3 +428,21 @@ mail.example.com.  A   192.0.2.25
 		t.Errorf("CheckHost: got %v by %q (%v); want pass by include:_spf.example.com", o.Result, o.Mechanism, o.Err)
 	}
 }
+
+func TestWalkTargetsListsManyOnceEach(t *testing.T) {
+	// Macro targets cost no query, so a record can name many: past a few
+	// dozen the walk switches to a map, and must list each name once,
+	// whatever its case, in record order.
+	var terms []string
+	var want []spf.Target
+	for i := range 40 {
+		name := fmt.Sprintf("%%{i}.h%d.example.net", i)
+		terms = append(terms, "exists:"+name, "exists:"+strings.ToUpper(name))
+		want = append(want, spf.Target{Mechanism: "exists", Name: name})
+	}
+	f := newFake().txt("example.com", "v=spf1 "+strings.Join(terms, " ")+" -all")
+	a := walk(f, "example.com")
+	if !reflect.DeepEqual(a.Targets, want) {
+		t.Errorf("got %d targets, want %d, each once:\n%v", len(a.Targets), len(want), a.Targets)
+	}
+}
