@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/publicsuffix"
@@ -101,19 +100,6 @@ func (d *domainScan) run(ctx context.Context, c chain) {
 func (d *domainScan) conclude(ctx context.Context) {
 	d.attribute(ctx)
 	d.r.Findings = evaluate(d)
-}
-
-// scanDomain runs the enabled lookups for r.Domain and fills r, the chains
-// on goroutines of their own. Scan runs the same chains on its worker pool.
-func (s *Scanner) scanDomain(ctx context.Context, r *Result) {
-	d := newDomainScan(s, r)
-	var wg sync.WaitGroup
-	for _, c := range s.chains[1:] {
-		wg.Go(func() { d.run(ctx, c) })
-	}
-	d.run(ctx, s.chains[0])
-	wg.Wait()
-	d.conclude(ctx)
 }
 
 func answerError(a resolve.Answer) string {

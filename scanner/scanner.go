@@ -275,19 +275,6 @@ func (j *job) release() {
 	<-j.slots
 }
 
-// ScanTarget scans one target. It never fails: problems are statuses.
-func (s *Scanner) ScanTarget(ctx context.Context, t targets.Target) *Result {
-	r, ok := s.begin(ctx, t)
-	if !ok {
-		return r
-	}
-	dctx, cancel := context.WithTimeout(ctx, s.opts.DomainTimeout)
-	defer cancel()
-	s.scanDomain(dctx, r)
-	s.end(ctx, dctx, r)
-	return r
-}
-
 // begin makes a target's Result. It reports false, with the Result final,
 // when the target needs no lookups: it is invalid, or ctx has ended.
 func (s *Scanner) begin(ctx context.Context, t targets.Target) (*Result, bool) {

@@ -57,7 +57,7 @@ type Summarizer struct {
 	// on it, and to its group once a second domain shares it. Most tenants
 	// have one domain, so a million rows cost a hash and a name each, kept
 	// free of pointers (names in one byte arena) so that the collector
-	// never scans them: as pointers they were, measured, most of a
+	// never scans them: as pointers they were, measured, about half of a
 	// 1M-domain scan's live heap and made every late GC cycle dearer.
 	seed    maphash.Seed
 	tenants map[uint64]tenantRef
