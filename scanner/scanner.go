@@ -167,19 +167,21 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 		defer close(order)
 		defer close(steps)
 		for t := range ts {
-			select {
-			case slots <- struct{}{}:
-			case <-scanCtx.Done():
-				return nil
-			}
-			j := s.start(scanCtx, t, slots)
-			if len(j.chains) == 0 {
-				j.release() // done already: invalid, or the scan is over
+			j := &job{done: make(chan *Result, 1)}
+			if r, ok := s.begin(scanCtx, t); !ok {
+				j.done <- r // invalid, or the scan is over: no lookups, no slot
+			} else {
+				select {
+				case slots <- struct{}{}:
+				case <-scanCtx.Done():
+					return nil
+				}
+				s.start(scanCtx, j, r, slots)
 			}
 			select {
 			case order <- j:
 			case <-scanCtx.Done():
-				if len(j.chains) > 0 {
+				if j.slots != nil {
 					j.release()
 				}
 				return nil
@@ -238,22 +240,14 @@ type step struct {
 	c chain
 }
 
-// start prepares a target's job, which holds one of the in-flight slots
-// until it is released. A target that needs no lookups (invalid,
-// or met after the scan was interrupted) gets a job with no chains and its
-// Result already delivered.
-func (s *Scanner) start(ctx context.Context, t targets.Target, slots chan struct{}) *job {
-	j := &job{done: make(chan *Result, 1), scan: ctx, slots: slots}
-	r, ok := s.begin(ctx, t)
-	if !ok {
-		j.done <- r
-		return j
-	}
+// start readies j to look r's domain up; j holds one of the in-flight
+// slots until it is released.
+func (s *Scanner) start(ctx context.Context, j *job, r *Result, slots chan struct{}) {
 	j.d = newDomainScan(s, r)
+	j.scan, j.slots = ctx, slots
 	j.ctx, j.cancel = context.WithTimeout(ctx, s.opts.DomainTimeout)
 	j.chains = s.chains
 	j.left.Store(int32(len(j.chains)))
-	return j
 }
 
 // step runs one chain of the job; the last chain to finish concludes it.
@@ -269,9 +263,7 @@ func (j *job) step(c chain) {
 
 // release gives back the job's deadline timer and its in-flight slot.
 func (j *job) release() {
-	if j.cancel != nil {
-		j.cancel()
-	}
+	j.cancel()
 	<-j.slots
 }
 
