@@ -349,8 +349,7 @@ func parseURI(raw string) (URI, error) {
 		if err != nil || printable(addr) != addr {
 			return u, fmt.Errorf("bad percent-encoding")
 		}
-		at := strings.LastIndexByte(addr, '@')
-		if at <= 0 || !dnsname.Valid(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
+		if !dnsname.MailAddress(addr) {
 			return u, fmt.Errorf("not a mail address")
 		}
 		u.Address = addr

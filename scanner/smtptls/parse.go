@@ -215,8 +215,7 @@ func checkReportURI(s string) error {
 	switch u.Scheme {
 	case "mailto":
 		addr, err := url.PathUnescape(u.Opaque)
-		at := strings.LastIndexByte(addr, '@')
-		if err != nil || at <= 0 || !dnsname.Valid(strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")) {
+		if err != nil || !dnsname.MailAddress(addr) {
 			return fmt.Errorf("not a mail address")
 		}
 	case "https":

@@ -1,5 +1,6 @@
 // Package dnsname holds the DNS name checks that the pure record parsers
-// (dmarc, smtptls) share, so that they agree on what a name is.
+// (dmarc, smtptls) share, so that they agree on what a name and a report
+// address are.
 package dnsname
 
 import "strings"
@@ -23,4 +24,12 @@ func Valid(s string) bool {
 		}
 	}
 	return true
+}
+
+// MailAddress reports whether addr is local-part@domain with a non-empty
+// local part and a valid domain, compared without case and with a trailing
+// dot allowed: the check the report URIs of DMARC and TLS-RPT both make.
+func MailAddress(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	return at > 0 && Valid(strings.TrimSuffix(strings.ToLower(addr[at+1:]), "."))
 }

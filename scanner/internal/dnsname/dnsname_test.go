@@ -23,3 +23,20 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestMailAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"dmarc@example.com":     true,
+		"DMARC@Example.COM.":    true,
+		"a@b@example.com":       true, // the last @ starts the domain
+		"@example.com":          false,
+		"dmarc@":                false,
+		"dmarc":                 false,
+		"dmarc@exa mple.com":    false,
+		"dmarc@" + "x..example": false,
+	} {
+		if got := MailAddress(addr); got != want {
+			t.Errorf("MailAddress(%q) = %v; want %v", addr, got, want)
+		}
+	}
+}
