@@ -238,8 +238,8 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	stopProgress()
 	if o.Stats {
 		st, cs := client.Stats(), sc.Cache().Stats()
-		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d cache_hits=%d cache_misses=%d\n",
-			src.total, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, cs.Hits, cs.Misses)
+		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d batched=%d cache_hits=%d cache_misses=%d\n",
+			src.total, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, st.Batched, cs.Hits, cs.Misses)
 	}
 	interrupted := scanErr != nil && ctx.Err() != nil
 	if scanErr != nil && !interrupted {

@@ -46,6 +46,7 @@ type Stats struct {
 	TCPFallbacks uint64 // queries asked over TCP: after a truncated UDP reply, or as the last try after UDP timeouts
 	Discarded    uint64 // replies dropped: unknown ID, mismatched question, unparseable
 	Throttled    uint64 // queries that waited for the QPS cap
+	Batched      uint64 // UDP queries sent several to a system call (GSO, see send.go)
 }
 
 // maxInflight caps the queries waiting on one socket, keeping random ID
@@ -69,13 +70,19 @@ type Client struct {
 
 	msgs sync.Pool // *outMsg: pack buffers
 
+	// gso: queries are padded to gsoSize and sent in batches with UDP
+	// segmentation offload (send.go, gso_linux.go); cleared for good if
+	// the kernel refuses a batch or timeouts become common.
+	gso    atomic.Bool
+	gsoOOB []byte
+
 	done      chan struct{}   // closed by Close
 	closeCtx  context.Context // cancelled by Close, ends TCP exchanges
 	closeFn   context.CancelFunc
 	closeOnce sync.Once
 	readers   sync.WaitGroup // the socket readers and the timeout sweeper
 
-	queries, retriesN, responses, timeouts, tcpFallbacks, discarded, throttled atomic.Uint64
+	queries, retriesN, responses, timeouts, tcpFallbacks, discarded, throttled, batched atomic.Uint64
 }
 
 var _ Querier = (*Client)(nil)
@@ -99,6 +106,8 @@ type udpSock struct {
 	// ever looks at the front.
 	head, tail *waiter
 	closed     bool // Close has told every waiter; no more register
+
+	sq sendQueue
 }
 
 // waiter is one attempt waiting for its reply. Waiters are pooled with their
@@ -107,13 +116,19 @@ type udpSock struct {
 // Attempts do not each get a time.Timer: resetting and stopping one per
 // query, and selecting on its channel, was a measurable part of a scan's
 // CPU. Instead everything that ends a wait arrives on ch: replies,
-// timeoutMark from the Client's sweeper, closedMark from Close.
+// timeoutMark from the Client's sweeper, closedMark from Close,
+// sendFailedMark from a batch that could not be sent.
 type waiter struct {
 	// ch holds replies whose ID and question match (at most maxQueued),
-	// then timeoutMark and closedMark, each at most once: room for all.
+	// then timeoutMark, closedMark and sendFailedMark, each at most once:
+	// room for all.
 	ch       chan *[]byte
 	question []byte // packed question: name, type, class
 	nameLen  int
+
+	// sendErr is why a batched send failed, set (under the socket's mu)
+	// just before sendFailedMark is sent on ch.
+	sendErr error
 
 	// Guarded by the socket's mu.
 	deadline   time.Time
@@ -125,12 +140,16 @@ type waiter struct {
 // dispatch discards any more.
 const maxQueued = 2
 
-// timeoutMark and closedMark are sent on a waiter's channel to end its wait;
-// they are never pooled like replies.
+// timeoutMark, closedMark and sendFailedMark are sent on a waiter's channel
+// to end its wait; they are never pooled like replies.
 var (
-	timeoutMark = new([]byte)
-	closedMark  = new([]byte)
+	timeoutMark    = new([]byte)
+	closedMark     = new([]byte)
+	sendFailedMark = new([]byte)
 )
+
+// waiterRoom is a waiter channel's capacity: maxQueued replies and each mark.
+const waiterRoom = maxQueued + 3
 
 // outMsg is a reusable buffer that queries are packed into.
 type outMsg struct {
@@ -138,7 +157,7 @@ type outMsg struct {
 }
 
 var (
-	waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan *[]byte, maxQueued+2)} }}
+	waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan *[]byte, waiterRoom)} }}
 	// replyBufs holds copies of replies on their way from a reader to a waiter.
 	replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
@@ -200,6 +219,10 @@ func NewClient(cfg Config) (*Client, error) {
 			}
 			_ = conn.SetReadBuffer(4 << 20) // absorb bursts of replies; best effort
 			_ = conn.SetWriteBuffer(1 << 20)
+			if c.gsoOOB == nil && gsoSupported(conn) {
+				c.gsoOOB = gsoControl(gsoSize)
+				c.gso.Store(true)
+			}
 			us := &udpSock{c: c, conn: conn, pending: make(map[uint16]*waiter)}
 			srv.socks = append(srv.socks, us)
 			c.readers.Add(1)
@@ -266,6 +289,7 @@ func (c *Client) Stats() Stats {
 		TCPFallbacks: c.tcpFallbacks.Load(),
 		Discarded:    c.discarded.Load(),
 		Throttled:    c.throttled.Load(),
+		Batched:      c.batched.Load(),
 	}
 }
 
@@ -307,6 +331,9 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 	packed, err := packQuery(o.buf, fqdn, qtype, c.udpSize)
 	if err != nil {
 		return failed(StatusError, fmt.Errorf("%w %q: %w", ErrBadName, name, err))
+	}
+	if c.gso.Load() {
+		packed = padQuery(packed, gsoSize)
 	}
 	o.buf = packed[:0]
 	qlen := questionLen(packed[12:])
@@ -447,7 +474,7 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 	binary.BigEndian.PutUint16(q.packed, id)
 
 	c.queries.Add(1)
-	if _, err := s.conn.Write(q.packed); err != nil {
+	if err := s.send(q.packed, id, w); err != nil {
 		select {
 		case <-c.done:
 			return failed(StatusError, ErrClosed), false
@@ -464,10 +491,17 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 		}
 		switch b {
 		case timeoutMark:
-			c.timeouts.Add(1)
+			c.sawTimeout()
 			return failed(StatusTimeout, fmt.Errorf("%w: no reply from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
 		case closedMark:
 			return failed(StatusError, ErrClosed), false
+		case sendFailedMark:
+			select {
+			case <-c.done:
+				return failed(StatusError, ErrClosed), false
+			default:
+			}
+			return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, w.sendErr)), true
 		}
 		a, tc, ok := parseReply(*b, q, srv.addr)
 		putReply(b)
@@ -629,11 +663,11 @@ func (s *udpSock) unregister(id uint16, w *waiter) {
 	for {
 		select {
 		case b := <-w.ch:
-			if b != timeoutMark && b != closedMark {
+			if b != timeoutMark && b != closedMark && b != sendFailedMark {
 				putReply(b)
 			}
 		default:
-			w.question = nil
+			w.question, w.sendErr = nil, nil
 			return
 		}
 	}

@@ -85,7 +85,7 @@ func FuzzReply(f *testing.F) {
 		s := &udpSock{c: c, pending: make(map[uint16]*waiter)}
 		qlen := questionLen(packed[12:])
 		query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
-		w := &waiter{ch: make(chan *[]byte, maxQueued+2), question: query.question, nameLen: query.nameLen}
+		w := &waiter{ch: make(chan *[]byte, waiterRoom), question: query.question, nameLen: query.nameLen}
 		id, _ := s.register(w, time.Hour)
 		if len(data) >= 2 {
 			data = bytes.Clone(data)
