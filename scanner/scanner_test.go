@@ -624,3 +624,30 @@ func TestOneTLSPolicyCheckAsksOnlyItsOwnName(t *testing.T) {
 		t.Errorf("mta_sts %q, tls_rpt %q; want none and not looked up", r.MTASTS.Status, r.TLSRPT.Status)
 	}
 }
+
+// A domain whose lookups outlast the per-domain deadline is reported with
+// what it has and says why the rest is missing; a lookup cut short is a
+// temporary error, never "no DMARC". Other domains are not affected.
+func TestDomainDeadlineCutsOnlyThatDomainsLookups(t *testing.T) {
+	slow := func(q dnstest.Query) dnstest.Action {
+		if q.Name == "_dmarc.google.example." {
+			return dnstest.Action{Delay: 400 * time.Millisecond} // the resolver waits 500ms
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, slow, scanner.Options{Concurrency: 4, DomainTimeout: 200 * time.Millisecond})
+	got := scanAll(t, s, "google.example", "ms.example")
+	g := got["google.example"]
+	if g.Status != scanner.StatusOK || g.Mailbox != "google" {
+		t.Errorf("google.example: status %s, mailbox %q; want ok, google (its MX answered in time)", g.Status, g.Mailbox)
+	}
+	if want := "per-domain deadline (200ms)"; !strings.Contains(g.Error, want) {
+		t.Errorf("google.example: error %q; want it to mention %q", g.Error, want)
+	}
+	if g.DMARC.Status != "temperror" {
+		t.Errorf("google.example: dmarc status %q; want temperror", g.DMARC.Status)
+	}
+	if ms := got["ms.example"]; ms.Error != "" || ms.DMARC.Status == "temperror" {
+		t.Errorf("ms.example: error %q, dmarc %q; want no error", ms.Error, ms.DMARC.Status)
+	}
+}
