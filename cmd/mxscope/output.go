@@ -35,8 +35,14 @@ func openOutput(io *streams, o *scanOptions) (*output, error) {
 	if err != nil {
 		return nil, userError(exitError, "", "cannot write %s: %s", o.Output, err)
 	}
-	return &output{w: bufio.NewWriter(f), file: f, path: o.Output}, nil
+	// Nobody reads the temporary file before it is renamed, so it is
+	// written in large blocks: with bufio's default 4 KB, a 100k-domain
+	// jsonl report (140 MB) took 35,000 write(2) calls.
+	return &output{w: bufio.NewWriterSize(f, fileBuffer), file: f, path: o.Output}, nil
 }
+
+// fileBuffer is the write buffer of an -o file.
+const fileBuffer = 256 << 10
 
 // Commit flushes the report and, for a file, moves it into place.
 func (o *output) Commit() error {
