@@ -56,31 +56,37 @@ type Cache struct {
 	hits, misses, shared atomic.Uint64
 }
 
+// A shard's map is keyed by the 64-bit hash of the key that also picks the
+// shard, and the entry holds its key to confirm a hit: hashing and comparing
+// a (name, type) struct on every map operation cost twice what a uint64
+// does. Two keys with one hash are not cached side by side; the second is
+// asked without the cache (see Query).
 type cacheShard struct {
 	mu      sync.Mutex
-	m       map[cacheKey]*entry
+	m       map[uint64]*entry
 	ring    []slot // entries in insertion order, for CLOCK eviction
 	hand    int
 	max     int // ring capacity; 0 means unbounded
 	evicted int // evictions since m was last rebuilt
 }
 
-// slot is a place on the CLOCK ring. It holds the entry as well as its key,
-// so that the sweep reads the entry's flags without a map lookup per slot.
+// slot is a place on the CLOCK ring. It holds the entry as well as its
+// key's hash, so that the sweep reads the entry's flags without a map
+// lookup per slot.
 type slot struct {
-	key cacheKey
-	e   *entry
+	h uint64
+	e *entry
 }
 
-// insert adds e under key, first evicting one answer if the shard is full.
-// The caller holds sh.mu.
-func (sh *cacheShard) insert(key cacheKey, e *entry) {
-	sh.m[key] = e
+// insert adds e under hash h, first evicting one answer if the shard is
+// full. The caller holds sh.mu.
+func (sh *cacheShard) insert(h uint64, e *entry) {
+	sh.m[h] = e
 	if sh.max == 0 {
 		return
 	}
 	if len(sh.ring) < sh.max {
-		sh.ring = append(sh.ring, slot{key, e})
+		sh.ring = append(sh.ring, slot{h, e})
 		return
 	}
 	// Sweep for a victim: skip answers still in flight and give those used
@@ -94,13 +100,13 @@ func (sh *cacheShard) insert(key cacheKey, e *entry) {
 		}
 		// A withdrawn entry is no longer in the map, which may hold a
 		// newer one under its key: leave that.
-		if old.key != key && !old.e.withdrawn {
-			delete(sh.m, old.key)
+		if old.h != h && !old.e.withdrawn {
+			delete(sh.m, old.h)
 			sh.evicted++
 		}
 		break
 	}
-	sh.ring[sh.hand] = slot{key, e}
+	sh.ring[sh.hand] = slot{h, e}
 	sh.hand = (sh.hand + 1) % len(sh.ring)
 	if sh.evicted >= 8*sh.max {
 		sh.rebuild()
@@ -113,7 +119,7 @@ func (sh *cacheShard) insert(key cacheKey, e *entry) {
 // that to every shard; rebuilding every 8 turns of the ring costs one
 // insert per 8 evictions.
 func (sh *cacheShard) rebuild() {
-	m := make(map[cacheKey]*entry, len(sh.m))
+	m := make(map[uint64]*entry, len(sh.m))
 	for k, e := range sh.m {
 		m[k] = e
 	}
@@ -127,6 +133,7 @@ type cacheKey struct {
 
 // entry is an answer, or a query in flight while done is open.
 type entry struct {
+	key   cacheKey
 	done  chan struct{}
 	ans   Answer      // set before done is closed
 	retry bool        // the answer was not cacheable: waiters ask again
@@ -154,7 +161,7 @@ func NewCacheSize(q Querier, size int) *Cache {
 		per = max(1, size/cacheShards)
 	}
 	for i := range c.shards {
-		c.shards[i].m = make(map[cacheKey]*entry)
+		c.shards[i].m = make(map[uint64]*entry)
 		c.shards[i].max = per
 	}
 	return c
@@ -175,18 +182,25 @@ func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
 	// names callers pass (already lower-case, no dot) that costs no
 	// allocation, where adding the dot cost one per question, hits included.
 	key := cacheKey{bare(asciiLower(name)), qtype}
-	sh := &c.shards[maphash.String(c.seed, key.name)&(cacheShards-1)]
+	h := c.hash(key)
+	sh := &c.shards[h&(cacheShards-1)]
 	for {
 		sh.mu.Lock()
-		e := sh.m[key]
+		e := sh.m[h]
 		if e == nil {
-			e = &entry{done: make(chan struct{})}
-			sh.insert(key, e)
+			e = &entry{key: key, done: make(chan struct{})}
+			sh.insert(h, e)
 			sh.mu.Unlock()
 			c.misses.Add(1)
-			return c.fill(ctx, sh, key, e)
+			return c.fill(ctx, sh, h, e)
 		}
 		sh.mu.Unlock()
+		if e.key != key {
+			// Another key with this hash holds the place (about one
+			// chance in 2^64 per pair): ask without the cache.
+			c.misses.Add(1)
+			return c.q.Query(ctx, dns.Fqdn(key.name), key.qtype)
+		}
 		e.ref.Store(true)
 		select {
 		case <-e.done:
@@ -218,15 +232,20 @@ func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
 	}
 }
 
+// hash picks key's shard and is its key in the shard's map.
+func (c *Cache) hash(key cacheKey) uint64 {
+	return maphash.String(c.seed, key.name) ^ uint64(key.qtype)*0x9e3779b97f4a7c15
+}
+
 // fill runs the query for e and publishes its answer. If the Querier panics,
 // the entry is withdrawn so that other callers do not wait forever.
-func (c *Cache) fill(ctx context.Context, sh *cacheShard, key cacheKey, e *entry) Answer {
+func (c *Cache) fill(ctx context.Context, sh *cacheShard, h uint64, e *entry) Answer {
 	keep := false
 	defer func() {
 		if !keep { // not cacheable, or the Querier panicked
 			sh.mu.Lock()
-			if sh.m[key] == e {
-				delete(sh.m, key)
+			if sh.m[h] == e {
+				delete(sh.m, h)
 			}
 			e.withdrawn = true
 			sh.mu.Unlock()
@@ -235,7 +254,7 @@ func (c *Cache) fill(ctx context.Context, sh *cacheShard, key cacheKey, e *entry
 		e.settled.Store(true)
 		close(e.done)
 	}()
-	a := c.q.Query(ctx, dns.Fqdn(key.name), key.qtype) // the Querier is asked canonical names
+	a := c.q.Query(ctx, dns.Fqdn(e.key.name), e.key.qtype) // the Querier is asked canonical names
 	e.ans = a
 	keep = cacheable(ctx, a)
 	return a

@@ -457,6 +457,30 @@ func TestCacheKeepsFailuresButNotClosedClient(t *testing.T) {
 	}
 }
 
+// Shard maps are keyed by a 64-bit hash; a second key with the same hash
+// must be asked, never answered with the first key's answer.
+func TestCacheNeverAnswersForAnotherKeyWithTheSameHash(t *testing.T) {
+	fake := &countingQuerier{answers: map[string]Answer{
+		"a.example.": {Status: StatusOK},
+		"b.example.": {Status: StatusNXDomain},
+	}}
+	cache := NewCache(fake)
+	ctx := context.Background()
+	cache.Query(ctx, "a.example", dns.TypeA)
+	// Put a.example's entry where b.example's hash leads, as a collision would.
+	ha, hb := cache.hash(cacheKey{"a.example", dns.TypeA}), cache.hash(cacheKey{"b.example", dns.TypeA})
+	sa, sb := &cache.shards[ha&(cacheShards-1)], &cache.shards[hb&(cacheShards-1)]
+	sb.m[hb] = sa.m[ha]
+	for range 2 {
+		if got := cache.Query(ctx, "b.example", dns.TypeA); got.Status != StatusNXDomain {
+			t.Fatalf("b.example: got %s; want nxdomain, its own answer", got.Status)
+		}
+	}
+	if got, want := fake.calls, map[string]int{"a.example.": 1, "b.example.": 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got calls %v; want %v (a colliding key is asked every time)", got, want)
+	}
+}
+
 type countingQuerier struct {
 	mu      sync.Mutex
 	answers map[string]Answer
