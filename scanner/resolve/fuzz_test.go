@@ -82,7 +82,7 @@ func FuzzReply(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &Client{done: make(chan struct{})}
-		s := &udpSock{c: c, pending: make(map[uint16]*waiter)}
+		s := &udpSock{c: c, pending: new(idTable)}
 		qlen := questionLen(packed[12:])
 		query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
 		w := &waiter{ch: make(chan *[]byte, waiterRoom), question: query.question, nameLen: query.nameLen}

@@ -400,7 +400,7 @@ func TestCancelReturnsPromptlyAndIsNotCached(t *testing.T) {
 	}
 	for _, s := range c.servers[0].socks {
 		s.mu.Lock()
-		n := len(s.pending)
+		n := s.npend
 		s.mu.Unlock()
 		if n != 0 {
 			t.Errorf("got %d pending queries on a socket; want 0", n)
