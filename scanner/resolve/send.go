@@ -14,8 +14,9 @@ import (
 const gsoSize = 128
 
 // gsoMaxSegments caps the datagrams of one GSO write: well under the
-// kernel's limit (64 before Linux 6.9), and a burst small enough that any
-// receive buffer holds it.
+// kernel's limit (64 segments, 128 on newer kernels), and a burst small
+// enough that any receive buffer holds it. Caps of 32 and 64 measured no
+// faster on make bench, whose batches average 12.
 const gsoMaxSegments = 16
 
 // padQuery pads a query that packQuery wrote (its OPT record last, with no

@@ -166,7 +166,7 @@ func TestRefusedBatchFallsBackToOneWriteEach(t *testing.T) {
 		t.Skip("this kernel has no UDP segmentation offload")
 	}
 	// Segments of one byte make any batch more segments than the kernel
-	// takes in one write (64, or 128 since Linux 6.9): it answers EINVAL,
+	// takes in one write (64, or 128 on newer kernels): it answers EINVAL,
 	// as a kernel or device without GSO does at send time.
 	c.gsoOOB = gsoControl(1)
 	b, who := batch(t, 5)
