@@ -71,8 +71,7 @@ func BenchmarkPackUnpack(b *testing.B) {
 			b.Fatal(err)
 		}
 		o.buf = packed[:0]
-		qlen := questionLen(packed[12:])
-		query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+		query := mustQuery("example.com.", dns.TypeMX, packed)
 		if !sameQuestion(reply[12:], query.question, query.nameLen) {
 			b.Fatal("question mismatch")
 		}
@@ -179,8 +178,7 @@ func BenchmarkUnpackReply(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	qlen := questionLen(packed[12:])
-	query := &query{fqdn: "d0000001.bench.test.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+	query := mustQuery("d0000001.bench.test.", dns.TypeMX, packed)
 	r := new(dns.Msg)
 	r.SetReply(q)
 	for _, s := range []string{"d0000001.bench.test. MX 10 mx1.example.net.", "d0000001.bench.test. MX 20 mx2.example.net."} {

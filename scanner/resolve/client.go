@@ -343,11 +343,10 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 		packed = padQuery(packed, gsoSize)
 	}
 	o.buf = packed[:0]
-	qlen := questionLen(packed[12:])
-	if qlen < 0 || qlen > len(packed)-12 {
+	q, ok := newQuery(fqdn, qtype, packed)
+	if !ok {
 		return failed(StatusError, fmt.Errorf("%w %q", ErrBadName, name))
 	}
-	q := query{fqdn: fqdn, qtype: qtype, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
 
 	n := len(c.servers)
 	start := int(c.next.Add(1) - 1)
@@ -424,6 +423,16 @@ type query struct {
 	packed   []byte
 	question []byte // packed[12:]: name, type, class
 	nameLen  int
+}
+
+// newQuery describes the packed query (header, then one question) for fqdn
+// and qtype; ok is false if packed holds no well-formed question.
+func newQuery(fqdn string, qtype uint16, packed []byte) (q query, ok bool) {
+	qlen := questionLen(packed[12:])
+	if qlen < 0 || qlen > len(packed)-12 {
+		return query{}, false
+	}
+	return query{fqdn: fqdn, qtype: qtype, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}, true
 }
 
 func failed(s Status, err error) Answer { return Answer{Status: s, Rcode: NoRcode, Err: err} }

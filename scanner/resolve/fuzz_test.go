@@ -83,8 +83,7 @@ func FuzzReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &Client{done: make(chan struct{})}
 		s := &udpSock{c: c, pending: new(idTable)}
-		qlen := questionLen(packed[12:])
-		query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+		query := mustQuery("example.com.", dns.TypeMX, packed)
 		w := &waiter{ch: make(chan *[]byte, waiterRoom), question: query.question, nameLen: query.nameLen}
 		id, _ := s.register(w, time.Hour)
 		if len(data) >= 2 {
@@ -120,16 +119,9 @@ func FuzzUnpackLeanMatches(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	qlen := questionLen(packed[12:])
-	query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
+	query := mustQuery("example.com.", dns.TypeMX, packed)
 
-	rr := func(s string) dns.RR {
-		r, err := dns.NewRR(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		return r
-	}
+	rr := func(s string) dns.RR { return mustRR(f, s) }
 	add := func(rcode int, answer, ns, extra []dns.RR, edns bool) {
 		r := new(dns.Msg)
 		r.SetReply(q)
@@ -144,7 +136,7 @@ func FuzzUnpackLeanMatches(f *testing.F) {
 			f.Fatal(err)
 		}
 		// The fuzz input is the header and everything after the question.
-		f.Add(b[:12], b[12+qlen:])
+		f.Add(b[:12], b[12+len(query.question):])
 	}
 	mx := rr("example.com. 300 IN MX 10 mx.example.com.")
 	ns := rr("example.com. 300 IN NS ns.example.com.")
@@ -195,15 +187,8 @@ func TestUnpackLeanHandlesTypicalReplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qlen := questionLen(packed[12:])
-	query := &query{fqdn: "example.com.", qtype: dns.TypeMX, packed: packed, question: packed[12 : 12+qlen], nameLen: qlen - 4}
-	rr := func(s string) dns.RR {
-		r, err := dns.NewRR(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	query := mustQuery("example.com.", dns.TypeMX, packed)
+	rr := func(s string) dns.RR { return mustRR(t, s) }
 	tests := []struct {
 		name      string
 		rcode     int

@@ -342,13 +342,7 @@ func TestCNAMEChain(t *testing.T) {
 }
 
 func TestAnswerFromIgnoresRecordsOutsideTheChain(t *testing.T) {
-	rr := func(s string) dns.RR {
-		r, err := dns.NewRR(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	rr := func(s string) dns.RR { return mustRR(t, s) }
 	tests := []struct {
 		name    string
 		answer  []dns.RR
@@ -479,6 +473,25 @@ func TestCacheNeverAnswersForAnotherKeyWithTheSameHash(t *testing.T) {
 	if got, want := fake.calls, map[string]int{"a.example.": 1, "b.example.": 2}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got calls %v; want %v (a colliding key is asked every time)", got, want)
 	}
+}
+
+// mustQuery is newQuery for a query the test packed itself.
+func mustQuery(fqdn string, qtype uint16, packed []byte) *query {
+	q, ok := newQuery(fqdn, qtype, packed)
+	if !ok {
+		panic("mustQuery: the packed query has no well-formed question")
+	}
+	return &q
+}
+
+// mustRR parses one record in zone-file syntax.
+func mustRR(tb testing.TB, s string) dns.RR {
+	tb.Helper()
+	r, err := dns.NewRR(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }
 
 type countingQuerier struct {
