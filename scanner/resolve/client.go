@@ -491,12 +491,7 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 
 	c.queries.Add(1)
 	if err := s.send(q.packed, id, w); err != nil {
-		select {
-		case <-c.done:
-			return failed(StatusError, ErrClosed), false
-		default:
-		}
-		return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, err)), true
+		return c.sendError(srv, err)
 	}
 	for {
 		var b *[]byte
@@ -512,12 +507,7 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 		case closedMark:
 			return failed(StatusError, ErrClosed), false
 		case sendFailedMark:
-			select {
-			case <-c.done:
-				return failed(StatusError, ErrClosed), false
-			default:
-			}
-			return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, w.sendErr)), true
+			return c.sendError(srv, w.sendErr)
 		}
 		a, tc, ok := parseReply(*b, q, srv.addr)
 		putReply(b)
@@ -531,6 +521,17 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 		}
 		return a, false
 	}
+}
+
+// sendError is an attempt's answer when its query could not be sent:
+// closed if the client is, else an error another attempt may get past.
+func (c *Client) sendError(srv *server, err error) (Answer, bool) {
+	select {
+	case <-c.done:
+		return failed(StatusError, ErrClosed), false
+	default:
+	}
+	return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, err)), true
 }
 
 // parseReply turns a UDP reply that dispatch matched to q into an Answer.
