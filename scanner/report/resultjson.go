@@ -121,12 +121,8 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 	e.nonASCII, e.deep = false, false
 	b = append(b, `{"domain":`...)
 	b = e.str(b, r.Domain)
-	if r.Input != "" {
-		b = e.str(append(b, `,"input":`...), r.Input)
-	}
-	if r.Unicode != "" {
-		b = e.str(append(b, `,"unicode":`...), r.Unicode)
-	}
+	b = e.optStr(b, `,"input":`, r.Input)
+	b = e.optStr(b, `,"unicode":`, r.Unicode)
 	if len(r.Labels) > 0 && stringLabels(r.Labels) {
 		// What Labels.MarshalJSON writes for string values, without
 		// its encoder per key and value.
@@ -156,12 +152,8 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 		b = strconv.AppendInt(append(b, `,"line":`...), int64(r.Line), 10)
 	}
 	b = e.str(append(b, `,"status":`...), string(r.Status))
-	if r.Error != "" {
-		b = e.str(append(b, `,"error":`...), r.Error)
-	}
-	if r.Mail != "" {
-		b = e.str(append(b, `,"mail":`...), string(r.Mail))
-	}
+	b = e.optStr(b, `,"error":`, r.Error)
+	b = e.optStr(b, `,"mail":`, string(r.Mail))
 	b = append(b, `,"mx":`...)
 	if r.MX == nil {
 		b = append(b, "null"...)
@@ -179,15 +171,9 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 	b = e.str(append(b, `,"gateway":`...), r.Gateway)
 	b = e.str(append(b, `,"mailbox":`...), r.Mailbox)
 	b = e.strs(append(b, `,"mailbox_evidence":`...), r.MailboxEvidence)
-	if r.Confidence != "" {
-		b = e.str(append(b, `,"confidence":`...), string(r.Confidence))
-	}
-	if r.Reseller != "" {
-		b = e.str(append(b, `,"reseller":`...), r.Reseller)
-	}
-	if r.Tenant != "" {
-		b = e.str(append(b, `,"tenant":`...), r.Tenant)
-	}
+	b = e.optStr(b, `,"confidence":`, string(r.Confidence))
+	b = e.optStr(b, `,"reseller":`, r.Reseller)
+	b = e.optStr(b, `,"tenant":`, r.Tenant)
 	b = e.strs(append(b, `,"senders":`...), r.Senders)
 	b = e.spf(append(b, `,"spf":`...), &r.SPF)
 	b = e.dmarc(append(b, `,"dmarc":`...), &r.DMARC)
@@ -206,9 +192,7 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 			b = e.str(append(b, `{"id":`...), f.ID)
 			b = e.str(append(b, `,"severity":`...), string(f.Severity))
 			b = e.str(append(b, `,"message":`...), f.Message)
-			if f.Fix != "" {
-				b = e.str(append(b, `,"fix":`...), f.Fix)
-			}
+			b = e.optStr(b, `,"fix":`, f.Fix)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -223,33 +207,23 @@ func (e *resultEncoder) mx(b []byte, m *scanner.MX) []byte {
 	b = strconv.AppendUint(append(b, `{"preference":`...), uint64(m.Preference), 10)
 	b = e.str(append(b, `,"host":`...), m.Host)
 	b = e.str(append(b, `,"provider":`...), m.Provider)
-	if m.Product != "" {
-		b = e.str(append(b, `,"product":`...), m.Product)
-	}
+	b = e.optStr(b, `,"product":`, m.Product)
 	b = e.strs(append(b, `,"addresses":`...), m.Addresses)
-	if m.Status != "" {
-		b = e.str(append(b, `,"status":`...), string(m.Status))
-	}
+	b = e.optStr(b, `,"status":`, string(m.Status))
 	return append(b, '}')
 }
 
 func (e *resultEncoder) spf(b []byte, s *scanner.SPF) []byte {
 	b = e.str(append(b, `{"status":`...), s.Status)
-	if s.Record != "" {
-		b = e.str(append(b, `,"record":`...), s.Record)
-	}
-	if s.All != "" {
-		b = e.str(append(b, `,"all":`...), s.All)
-	}
+	b = e.optStr(b, `,"record":`, s.Record)
+	b = e.optStr(b, `,"all":`, s.All)
 	b = strconv.AppendInt(append(b, `,"lookups":`...), int64(s.Lookups), 10)
 	b = strconv.AppendInt(append(b, `,"void_lookups":`...), int64(s.VoidLookups), 10)
 	b = e.strs(append(b, `,"includes":`...), s.Includes)
 	if len(s.Tree) > 0 {
 		b = e.nodes(append(b, `,"tree":`...), s.Tree, 0)
 	}
-	if s.Error != "" {
-		b = e.str(append(b, `,"error":`...), s.Error)
-	}
+	b = e.optStr(b, `,"error":`, s.Error)
 	return append(b, '}')
 }
 
@@ -267,9 +241,7 @@ func (e *resultEncoder) nodes(b []byte, ns []*scanner.SPFNode, depth int) []byte
 		b = e.str(append(b, `{"name":`...), n.Name)
 		b = e.str(append(b, `,"via":`...), n.Via)
 		b = e.str(append(b, `,"status":`...), n.Status)
-		if n.Error != "" {
-			b = e.str(append(b, `,"error":`...), n.Error)
-		}
+		b = e.optStr(b, `,"error":`, n.Error)
 		if len(n.Children) > 0 {
 			if depth >= maxTreeDepth {
 				e.deep = true
@@ -284,15 +256,9 @@ func (e *resultEncoder) nodes(b []byte, ns []*scanner.SPFNode, depth int) []byte
 
 func (e *resultEncoder) dmarc(b []byte, d *scanner.DMARC) []byte {
 	b = e.str(append(b, `{"status":`...), d.Status)
-	if d.Record != "" {
-		b = e.str(append(b, `,"record":`...), d.Record)
-	}
-	if d.Policy != "" {
-		b = e.str(append(b, `,"policy":`...), d.Policy)
-	}
-	if d.SubdomainPolicy != "" {
-		b = e.str(append(b, `,"subdomain_policy":`...), d.SubdomainPolicy)
-	}
+	b = e.optStr(b, `,"record":`, d.Record)
+	b = e.optStr(b, `,"policy":`, d.Policy)
+	b = e.optStr(b, `,"subdomain_policy":`, d.SubdomainPolicy)
 	if d.Pct != nil {
 		b = strconv.AppendInt(append(b, `,"pct":`...), int64(*d.Pct), 10)
 	}
@@ -302,29 +268,19 @@ func (e *resultEncoder) dmarc(b []byte, d *scanner.DMARC) []byte {
 	if len(d.RUF) > 0 {
 		b = e.strs(append(b, `,"ruf":`...), d.RUF)
 	}
-	if d.Source != "" {
-		b = e.str(append(b, `,"source":`...), d.Source)
-	}
+	b = e.optStr(b, `,"source":`, d.Source)
 	if d.Inherited {
 		b = append(b, `,"inherited":true`...)
 	}
-	if d.OrgDomain != "" {
-		b = e.str(append(b, `,"org_domain":`...), d.OrgDomain)
-	}
-	if d.Error != "" {
-		b = e.str(append(b, `,"error":`...), d.Error)
-	}
+	b = e.optStr(b, `,"org_domain":`, d.OrgDomain)
+	b = e.optStr(b, `,"error":`, d.Error)
 	return append(b, '}')
 }
 
 func (e *resultEncoder) policy(b []byte, p *scanner.Policy) []byte {
 	b = e.str(append(b, `{"status":`...), p.Status)
-	if p.Record != "" {
-		b = e.str(append(b, `,"record":`...), p.Record)
-	}
-	if p.Error != "" {
-		b = e.str(append(b, `,"error":`...), p.Error)
-	}
+	b = e.optStr(b, `,"record":`, p.Record)
+	b = e.optStr(b, `,"error":`, p.Error)
 	return append(b, '}')
 }
 
@@ -346,6 +302,15 @@ func (e *resultEncoder) strs(b []byte, ss []string) []byte {
 // str writes s as a JSON string. Printable ASCII other than '"' and '\',
 // nearly all DNS data, is written as it is; anything else goes through
 // encoding/json so its escaping rules stay the only ones.
+// optStr writes key (`,"name":`) and s, or nothing when s is empty: the
+// JSON encoder's omitempty.
+func (e *resultEncoder) optStr(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return e.str(append(b, key...), s)
+}
+
 func (e *resultEncoder) str(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
