@@ -183,12 +183,15 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 			select {
 			case order <- j:
 			case <-scanCtx.Done():
-				if j.slots != nil {
+				if j.d != nil {
 					j.release()
 				}
 				return nil
 			}
-			for _, c := range j.chains {
+			if j.d == nil {
+				continue // no lookups
+			}
+			for _, c := range s.chains {
 				select {
 				case steps <- step{j, c}:
 				case <-scanCtx.Done():
@@ -226,13 +229,12 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 
 // job is one domain on its way through the worker pool.
 type job struct {
-	d      *domainScan
-	scan   context.Context // the scan's
-	ctx    context.Context // the domain's: the scan's, with the per-domain deadline
-	chains []chain
-	left   atomic.Int32  // chains not yet finished
-	done   chan *Result  // receives the Result once
-	slots  chan struct{} // the scan's in-flight slots; the job holds one
+	d     *domainScan
+	scan  context.Context // the scan's
+	ctx   context.Context // the domain's: the scan's, with the per-domain deadline
+	left  atomic.Int32    // chains not yet finished
+	done  chan *Result    // receives the Result once
+	slots chan struct{}   // the scan's in-flight slots; the job holds one
 }
 
 // step pairs a job with one of its chains.
@@ -248,8 +250,7 @@ func (s *Scanner) start(ctx, dctx context.Context, j *job, r *Result, slots chan
 	j.d = newDomainScan(s, r)
 	j.scan, j.slots = ctx, slots
 	j.ctx = dctx
-	j.chains = s.chains
-	j.left.Store(int32(len(j.chains)))
+	j.left.Store(int32(len(s.chains)))
 }
 
 // step runs one chain of the job; the last chain to finish concludes it.
