@@ -229,7 +229,7 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 
 // job is one domain on its way through the worker pool.
 type job struct {
-	d     *domainScan
+	d     *domainScan     // nil for a target that needs no lookups
 	scan  context.Context // the scan's
 	ctx   context.Context // the domain's: the scan's, with the per-domain deadline
 	left  atomic.Int32    // chains not yet finished
