@@ -286,6 +286,16 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// isClosed reports whether Close has been called.
+func (c *Client) isClosed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Stats returns the traffic counters.
 func (c *Client) Stats() Stats {
 	return Stats{
@@ -321,10 +331,8 @@ func jitteredBackoff(attempt int) time.Duration {
 // wrapping ctx.Err().
 func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 	fqdn := canonical(name)
-	select {
-	case <-c.done:
+	if c.isClosed() {
 		return failed(StatusError, ErrClosed)
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return ctxAnswer(err)
@@ -479,10 +487,8 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 	w.question, w.nameLen = q.question, q.nameLen
 	s, id, ok := srv.register(w, c.timeout)
 	if !ok {
-		select {
-		case <-c.done:
+		if c.isClosed() {
 			return failed(StatusError, ErrClosed), false
-		default:
 		}
 		return failed(StatusError, fmt.Errorf("%w on %s", ErrBusy, srv.addr)), true
 	}
@@ -526,10 +532,8 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 // sendError is an attempt's answer when its query could not be sent:
 // closed if the client is, else an error another attempt may get past.
 func (c *Client) sendError(srv *server, err error) (Answer, bool) {
-	select {
-	case <-c.done:
+	if c.isClosed() {
 		return failed(StatusError, ErrClosed), false
-	default:
 	}
 	return failed(StatusError, fmt.Errorf("resolve: sending to %s: %w", srv.addr, err)), true
 }
