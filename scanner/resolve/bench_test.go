@@ -171,14 +171,7 @@ func BenchmarkQueryFastServer(b *testing.B) {
 // a reply shaped like an authoritative server's (nsd): two MX records, an NS
 // record in the authority section, its glue and an OPT record.
 func BenchmarkUnpackReply(b *testing.B) {
-	q := new(dns.Msg)
-	q.SetQuestion("d0000001.bench.test.", dns.TypeMX)
-	q.SetEdns0(1232, false)
-	packed, err := q.Pack()
-	if err != nil {
-		b.Fatal(err)
-	}
-	query := mustQuery("d0000001.bench.test.", dns.TypeMX, packed)
+	q, query := mxQuery(b, "d0000001.bench.test.")
 	r := new(dns.Msg)
 	r.SetReply(q)
 	for _, s := range []string{"d0000001.bench.test. MX 10 mx1.example.net.", "d0000001.bench.test. MX 20 mx2.example.net."} {

@@ -61,13 +61,7 @@ func FuzzTXTString(f *testing.F) {
 // on a socket with the ID of a waiting query: dispatch, then parsing into an
 // Answer. Nothing may panic, and a delivered reply must match the question.
 func FuzzReply(f *testing.F) {
-	q := new(dns.Msg)
-	q.SetQuestion("example.com.", dns.TypeMX)
-	q.SetEdns0(1232, false)
-	packed, err := q.Pack()
-	if err != nil {
-		f.Fatal(err)
-	}
+	q, query := mxQuery(f, "example.com.")
 	r := new(dns.Msg)
 	r.SetReply(q)
 	r.Answer = append(r.Answer, &dns.MX{Hdr: dns.RR_Header{Name: "example.com.", Rrtype: dns.TypeMX, Class: dns.ClassINET}, Preference: 10, Mx: "mx.example.com."})
@@ -83,7 +77,6 @@ func FuzzReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &Client{done: make(chan struct{})}
 		s := &udpSock{c: c, pending: new(idTable)}
-		query := mustQuery("example.com.", dns.TypeMX, packed)
 		w := &waiter{ch: make(chan *[]byte, waiterRoom), question: query.question, nameLen: query.nameLen}
 		id, _ := s.register(w, time.Hour)
 		if len(data) >= 2 {
@@ -112,14 +105,7 @@ func FuzzReply(f *testing.F) {
 // reply parses, on the rcode (extended rcode included) and on every answer
 // record, down to the header fields.
 func FuzzUnpackLeanMatches(f *testing.F) {
-	q := new(dns.Msg)
-	q.SetQuestion("example.com.", dns.TypeMX)
-	q.SetEdns0(1232, false)
-	packed, err := q.Pack()
-	if err != nil {
-		f.Fatal(err)
-	}
-	query := mustQuery("example.com.", dns.TypeMX, packed)
+	q, query := mxQuery(f, "example.com.")
 
 	rr := func(s string) dns.RR { return mustRR(f, s) }
 	add := func(rcode int, answer, ns, extra []dns.RR, edns bool) {
@@ -180,14 +166,7 @@ func FuzzUnpackLeanMatches(f *testing.F) {
 // it exists for (an answer with NS, glue and OPT; NXDOMAIN with a SOA), not
 // hand them to dns.Msg.Unpack.
 func TestUnpackLeanHandlesTypicalReplies(t *testing.T) {
-	q := new(dns.Msg)
-	q.SetQuestion("example.com.", dns.TypeMX)
-	q.SetEdns0(1232, false)
-	packed, err := q.Pack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	query := mustQuery("example.com.", dns.TypeMX, packed)
+	q, query := mxQuery(t, "example.com.")
 	rr := func(s string) dns.RR { return mustRR(t, s) }
 	tests := []struct {
 		name      string

@@ -484,6 +484,20 @@ func mustQuery(fqdn string, qtype uint16, packed []byte) *query {
 	return &q
 }
 
+// mxQuery packs an MX query for name as a resolver would send it (EDNS0,
+// 1232 bytes) and returns the message, to build replies from, and the query.
+func mxQuery(tb testing.TB, name string) (*dns.Msg, *query) {
+	tb.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(name, dns.TypeMX)
+	q.SetEdns0(1232, false)
+	packed, err := q.Pack()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return q, mustQuery(name, dns.TypeMX, packed)
+}
+
 // mustRR parses one record in zone-file syntax.
 func mustRR(tb testing.TB, s string) dns.RR {
 	tb.Helper()
