@@ -442,21 +442,11 @@ func TestChecksLimitTheLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu    sync.Mutex
-		asked []string
-	)
-	record := func(q dnstest.Query) dnstest.Action {
-		mu.Lock()
-		defer mu.Unlock()
-		asked = append(asked, q.Name+" "+dns.TypeToString[q.Type])
-		return dnstest.Action{}
-	}
-	s := newScanner(t, record, scanner.Options{Concurrency: 1, Checks: checks})
+	var log queryLog
+	s := newScanner(t, log.record, scanner.Options{Concurrency: 1, Checks: checks})
 	r := scanAll(t, s, "gnospf.example")["gnospf.example"]
 	want := []string{"gnospf.example. MX", "gnospf.example. TXT", "_dmarc.gnospf.example. TXT", "_dmarc.example. TXT"}
-	mu.Lock() // the network is no happens-before edge the race detector sees
-	defer mu.Unlock()
+	asked := log.asked(func(q dnstest.Query) string { return q.Name + " " + dns.TypeToString[q.Type] })
 	slices.Sort(asked)
 	slices.Sort(want)
 	if !slices.Equal(asked, want) {
@@ -598,25 +588,40 @@ func TestDMARCVerdictsFromTestZones(t *testing.T) {
 	}
 }
 
+// queryLog is a dnstest hook that records the queries a server saw.
+type queryLog struct {
+	mu sync.Mutex
+	qs []dnstest.Query
+}
+
+func (l *queryLog) record(q dnstest.Query) dnstest.Action {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.qs = append(l.qs, q)
+	return dnstest.Action{}
+}
+
+// asked returns the queries seen so far, each written by format. It locks:
+// the network is no happens-before edge the race detector sees.
+func (l *queryLog) asked(format func(dnstest.Query) string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, len(l.qs))
+	for i, q := range l.qs {
+		out[i] = format(q)
+	}
+	return out
+}
+
 func TestOneTLSPolicyCheckAsksOnlyItsOwnName(t *testing.T) {
 	checks, err := scanner.ParseChecks("mta-sts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu    sync.Mutex
-		asked []string
-	)
-	record := func(q dnstest.Query) dnstest.Action {
-		mu.Lock()
-		defer mu.Unlock()
-		asked = append(asked, q.Name)
-		return dnstest.Action{}
-	}
-	s := newScanner(t, record, scanner.Options{Checks: checks})
+	var log queryLog
+	s := newScanner(t, log.record, scanner.Options{Checks: checks})
 	r := scanAll(t, s, "google.example")["google.example"]
-	mu.Lock() // the network is no happens-before edge the race detector sees
-	defer mu.Unlock()
+	asked := log.asked(func(q dnstest.Query) string { return q.Name })
 	if !slices.Contains(asked, "_mta-sts.google.example.") || slices.Contains(asked, "_smtp._tls.google.example.") {
 		t.Errorf("asked %v; want _mta-sts and not _smtp._tls", asked)
 	}
