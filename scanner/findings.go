@@ -70,10 +70,13 @@ func evaluate(d *domainScan) []Finding {
 		return nil
 	}
 	var out []Finding
-	add := func(id, format string, args ...any) {
+	// addOn adds a finding about subject, one of several things of the
+	// domain that the rule can fire for (an MX host); its fix names it.
+	addOn := func(id, subject, format string, args ...any) {
 		rule := ruleByID[id]
-		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: rule.Fix})
+		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: d.fix(rule, subject)})
 	}
+	add := func(id, format string, args ...any) { addOn(id, "", format, args...) }
 	if r.Status != StatusOK {
 		// The domain's own lookup failed: whatever its other lookups
 		// said, no claim about missing records is safe to make.
@@ -103,16 +106,16 @@ func evaluate(d *domainScan) []Finding {
 		}
 		switch {
 		case f.literal:
-			add("mx-ip-literal", "MX %s is an IP address, not a host name", m.Host)
+			addOn("mx-ip-literal", m.Host, "MX %s is an IP address, not a host name", m.Host)
 		case f.status == resolve.StatusNXDomain:
-			add("mx-dangling", "MX host %s does not exist (NXDOMAIN)", m.Host)
+			addOn("mx-dangling", m.Host, "MX host %s does not exist (NXDOMAIN)", m.Host)
 		case f.status == resolve.StatusNoData:
-			add("mx-no-address", "MX host %s has no A or AAAA record", m.Host)
+			addOn("mx-no-address", m.Host, "MX host %s has no A or AAAA record", m.Host)
 		case f.status != resolve.StatusOK:
 			failed = append(failed, "address of "+m.Host)
 		}
 		if f.cname {
-			add("mx-cname", "MX host %s is an alias (CNAME)", m.Host)
+			addOn("mx-cname", m.Host, "MX host %s is an alias (CNAME)", m.Host)
 		}
 	}
 
@@ -161,17 +164,17 @@ func spfFindings(a *spf.Analysis, add func(id, format string, args ...any)) (fai
 		add("spf-multiple-records", "more than one SPF record: SPF permerror")
 		return nil
 	case a.Loop:
-		add("spf-include-loop", "SPF include loop: %s", a.Err)
+		add("spf-include-loop", "SPF permerror: %s", spf.Reason(a.Err))
 	case a.TooManyLookups:
 		add("spf-too-many-lookups", "SPF needs %d DNS lookups; the limit is 10: SPF permerror", a.Lookups)
 	case a.TooManyVoid:
 		add("spf-too-many-void-lookups", "SPF makes %d void lookups; the limit is 2: SPF permerror", a.VoidLookups)
 	case errors.Is(a.Cause, spf.ErrTargetNoRecord):
-		add("spf-include-missing", "SPF permerror: %s", a.Err)
+		add("spf-include-missing", "SPF permerror: %s", spf.Reason(a.Err))
 	case errors.Is(a.Cause, spf.ErrTooManyMX):
-		add("spf-mx-too-many-hosts", "SPF permerror: %s", a.Err)
+		add("spf-mx-too-many-hosts", "SPF permerror: %s", spf.Reason(a.Err))
 	case a.Status == spf.StatusPermerror:
-		add("spf-syntax", "SPF permerror: %s", a.Err)
+		add("spf-syntax", "SPF permerror: %s", spf.Reason(a.Err))
 	}
 	switch a.All {
 	case "pass":
