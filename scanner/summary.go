@@ -46,6 +46,22 @@ type Summary struct {
 	Senders       []Count          `json:"senders"`
 	SharedTenants []TenantGroup    `json:"shared_tenants"`
 	Findings      map[Severity]int `json:"findings"`
+	// Failed counts targets whose own lookup failed (every status but ok
+	// and invalid); Invalid, entries that are not domains. Targets is
+	// Scanned + Failed + Invalid: listed = resolved + failed + invalid.
+	Failed  int `json:"failed"`
+	Invalid int `json:"invalid"`
+	// FindingTargets counts, per finding id, the resolved targets with at
+	// least one such finding ("12 of 52 have no DMARC"), worst severity
+	// first, then most common.
+	FindingTargets []FindingCount `json:"finding_targets"`
+}
+
+// FindingCount is how many resolved targets have one finding id.
+type FindingCount struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Targets  int      `json:"targets"`
 }
 
 // Summarizer accumulates a Summary as results stream past. Its memory grows
@@ -63,6 +79,9 @@ type Summarizer struct {
 	tenants map[uint64]tenantRef
 	firsts  []byte // the first domain of each tenant, back to back
 	groups  []*TenantGroup
+	// byID counts targets per finding id; the ids come from the rules, so
+	// it stays as small as the rule table.
+	byID map[string]*FindingCount
 }
 
 // tenantRef locates a tenant's first domain in Summarizer.firsts.
@@ -82,6 +101,7 @@ func NewSummarizer() *Summarizer {
 		s:        Summary{Statuses: map[Status]int{}, Findings: map[Severity]int{}},
 		provider: map[string]int{}, gateway: map[string]int{}, mailbox: map[string]int{}, senders: map[string]int{},
 		seed: maphash.MakeSeed(), tenants: map[uint64]tenantRef{},
+		byID: map[string]*FindingCount{},
 	}
 }
 
@@ -92,10 +112,17 @@ func (z *Summarizer) Add(r *Result) {
 	for _, f := range r.Findings {
 		z.s.Findings[f.Severity]++
 	}
-	if r.Status != StatusOK {
+	switch r.Status {
+	case StatusOK:
+	case StatusInvalid:
+		z.s.Invalid++
+		return
+	default:
+		z.s.Failed++
 		return
 	}
 	z.s.Scanned++
+	z.countFindingIDs(r.Findings)
 	z.provider[r.Provider]++
 	if r.Gateway != "" {
 		z.gateway[r.Gateway]++
@@ -108,6 +135,28 @@ func (z *Summarizer) Add(r *Result) {
 	}
 	if r.Tenant != "" && r.Provider != "" {
 		z.addTenant(r.Provider, r.Tenant, r.Domain)
+	}
+}
+
+// countFindingIDs counts one target once under each finding id it has.
+func (z *Summarizer) countFindingIDs(fs []Finding) {
+	for i, f := range fs {
+		seen := false
+		for _, g := range fs[:i] {
+			if g.ID == f.ID {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			continue
+		}
+		c := z.byID[f.ID]
+		if c == nil {
+			c = &FindingCount{ID: strings.Clone(f.ID), Severity: f.Severity}
+			z.byID[c.ID] = c
+		}
+		c.Targets++
 	}
 }
 
@@ -146,6 +195,19 @@ func (z *Summarizer) Summary() Summary {
 	for _, g := range z.groups {
 		s.SharedTenants = append(s.SharedTenants, TenantGroup{Provider: g.Provider, Tenant: g.Tenant, Domains: slices.Clone(g.Domains)})
 	}
+	s.FindingTargets = make([]FindingCount, 0, len(z.byID))
+	for _, c := range z.byID {
+		s.FindingTargets = append(s.FindingTargets, *c)
+	}
+	slices.SortFunc(s.FindingTargets, func(a, b FindingCount) int {
+		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Targets, a.Targets); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 	return s
 }
 

@@ -32,3 +32,26 @@ func TestSummarizerGroupsOnlySharedTenants(t *testing.T) {
 		t.Errorf("second group = %s with %d domains starting %v; want d7-example, %d domains from d7.example", g.Tenant, len(g.Domains), g.Domains[:2], maxGroupDomains)
 	}
 }
+
+func TestSummaryCountsListedResolvedFailedInvalidAndTargetsPerFinding(t *testing.T) {
+	z := NewSummarizer()
+	missing := Finding{ID: "dmarc-missing", Severity: SeverityHigh}
+	dangling := Finding{ID: "mx-dangling", Severity: SeverityHigh}
+	low := Finding{ID: "tls-rpt-missing", Severity: SeverityLow}
+	z.Add(&Result{Domain: "a.example", Status: StatusOK, Findings: []Finding{missing, dangling, dangling, low}})
+	z.Add(&Result{Domain: "b.example", Status: StatusOK, Findings: []Finding{missing}})
+	z.Add(&Result{Domain: "c.example", Status: StatusOK})
+	z.Add(&Result{Domain: "d.example", Status: StatusNXDomain})
+	z.Add(&Result{Domain: "e.example", Status: StatusTimeout, Findings: []Finding{{ID: "lookup-failed", Severity: SeverityInfo}}})
+	z.Add(&Result{Input: "not a domain", Status: StatusInvalid})
+	s := z.Summary()
+	if s.Targets != 6 || s.Scanned != 3 || s.Failed != 2 || s.Invalid != 1 {
+		t.Errorf("targets %d, resolved %d, failed %d, invalid %d; want 6, 3, 2, 1", s.Targets, s.Scanned, s.Failed, s.Invalid)
+	}
+	// Two mx-dangling findings on one domain count one target; findings
+	// of targets that did not resolve are not counted against the resolved.
+	want := []FindingCount{{"dmarc-missing", SeverityHigh, 2}, {"mx-dangling", SeverityHigh, 1}, {"tls-rpt-missing", SeverityLow, 1}}
+	if !slices.Equal(s.FindingTargets, want) {
+		t.Errorf("finding targets = %v; want %v", s.FindingTargets, want)
+	}
+}

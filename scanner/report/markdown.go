@@ -73,7 +73,8 @@ func (m *markdown) End(s scanner.Summary) error {
 	w := m.out
 	w.WriteString("\n")
 	m.findings.WriteTo(w)
-	w.WriteString("## Providers\n")
+	w.WriteString("## Providers\n\n")
+	fmt.Fprintf(w, "Targets: %s.\n", mdEscape(targetsLine(s)))
 	for _, l := range layers(s) {
 		fmt.Fprintf(w, "\n%s:\n\n", mdEscape(l.title))
 		if len(l.counts) == 0 {
@@ -87,8 +88,16 @@ func (m *markdown) End(s scanner.Summary) error {
 	if f := countSeverities(s.Findings); f != "-" {
 		fmt.Fprintf(w, "Findings: %s\n\n", mdEscape(f))
 	}
-	if n := notCounted(s); n != "" {
-		fmt.Fprintf(w, "%s\n\n", mdEscape(n))
+	if len(s.FindingTargets) > 0 {
+		w.WriteString("Resolved targets with each finding:\n\n")
+		for _, c := range s.FindingTargets {
+			fmt.Fprintf(w, "- **%s** %s: %s", mdEscape(string(c.Severity)), mdCode(c.ID), mdEscape(findingShare(c, s)))
+			if t := scanner.FindingTitle(c.ID); t != "" {
+				fmt.Fprintf(w, ", %s", mdEscape(t))
+			}
+			w.WriteString("\n")
+		}
+		w.WriteString("\n")
 	}
 	if len(s.SharedTenants) > 0 {
 		w.WriteString("Shared tenants (one mail system, several targets):\n\n")

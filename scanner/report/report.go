@@ -35,6 +35,14 @@ type Options struct {
 	Terminal  bool     // the output is a terminal: align columns; otherwise tab-separated, no alignment
 	Providers []string // the --provider filter in effect (may be empty): the table adds a MATCH column
 	LabelKeys []string // label keys in first-seen order across all targets
+	// Width is the terminal's width in columns: a Terminal table fits it
+	// (0: unknown, the table is as wide as its cells).
+	Width int
+	// Color marks severities and statuses with colour; only a Terminal
+	// table uses it, so colour never reaches a pipe or a file.
+	Color bool
+	// Findings lists every finding with its fix under the table.
+	Findings bool
 }
 
 // Writer writes one report: Begin once, Write for each result, End once.
@@ -237,24 +245,35 @@ type layer struct {
 
 func layers(s scanner.Summary) []layer {
 	return []layer{
-		{"Where mail is received (most-preferred MX), " + strconv.Itoa(s.Scanned) + " scanned", s.Provider},
+		{"Where mail is received (most-preferred MX), of the " + strconv.Itoa(s.Scanned) + " resolved", s.Provider},
 		{"Gateway (security gateway or forwarder in front)", s.Gateway},
 		{"Mailbox host", s.Mailbox},
 		{"Authorised senders (SPF)", s.Senders},
 	}
 }
 
-// notCounted is "2 timeout, 1 nxdomain: not counted above", most common
-// first, or "" when every target was scanned.
-func notCounted(s scanner.Summary) string {
+// targetsLine is "6 listed: 4 resolved (67%), 1 failed (17%: 1 nxdomain),
+// 1 invalid (17%)": what became of the targets, which the provider counts
+// (of the resolved ones) leave out.
+func targetsLine(s scanner.Summary) string {
+	line := fmt.Sprintf("%d listed: %d resolved%s", s.Targets, s.Scanned, pctOf(s.Scanned, s.Targets))
+	if s.Failed > 0 {
+		line += fmt.Sprintf(", %d failed (%s: %s)", s.Failed, pct(s.Failed, s.Targets), failedStatuses(s))
+	}
+	if s.Invalid > 0 {
+		line += fmt.Sprintf(", %d invalid%s", s.Invalid, pctOf(s.Invalid, s.Targets))
+	}
+	return line
+}
+
+// failedStatuses is "2 timeout, 1 nxdomain": the failed targets by status,
+// most common first.
+func failedStatuses(s scanner.Summary) string {
 	var c []scanner.Count
 	for st, n := range s.Statuses {
-		if st != scanner.StatusOK && n > 0 {
+		if st != scanner.StatusOK && st != scanner.StatusInvalid && n > 0 {
 			c = append(c, scanner.Count{ID: string(st), Count: n})
 		}
-	}
-	if len(c) == 0 {
-		return ""
 	}
 	slices.SortFunc(c, func(a, b scanner.Count) int {
 		if a.Count != b.Count {
@@ -266,7 +285,36 @@ func notCounted(s scanner.Summary) string {
 	for i, x := range c {
 		parts[i] = strconv.Itoa(x.Count) + " " + x.ID
 	}
-	return strings.Join(parts, ", ") + ": not counted above"
+	return strings.Join(parts, ", ")
+}
+
+// pct is n as a share of total, "23%"; never "0%" or "100%" for a share
+// that is neither.
+func pct(n, total int) string {
+	if total <= 0 {
+		return "-"
+	}
+	p := float64(n) * 100 / float64(total)
+	switch {
+	case n > 0 && p < 1:
+		return "<1%"
+	case n < total && p > 99:
+		return ">99%"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+}
+
+// pctOf is " (23%)", or "" when there is no total.
+func pctOf(n, total int) string {
+	if total <= 0 {
+		return ""
+	}
+	return " (" + pct(n, total) + ")"
+}
+
+// findingShare is "2 of 4 (50%)": how many resolved targets have a finding.
+func findingShare(c scanner.FindingCount, s scanner.Summary) string {
+	return fmt.Sprintf("%d of %d%s", c.Targets, s.Scanned, pctOf(c.Targets, s.Scanned))
 }
 
 // tenantLine is "microsoft tenant contoso-com: a.example, b.example".

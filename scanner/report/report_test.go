@@ -602,9 +602,21 @@ func TestCells(t *testing.T) {
 		{"match several providers", matchCell(&scanner.Result{Gateway: "proofpoint", Mailbox: "microsoft"},
 			[]string{"proofpoint", "microsoft", "google"}), "proofpoint:gateway,microsoft:mailbox"},
 		{"match none", matchCell(&scanner.Result{}, []string{"google"}), "-"},
-		{"not counted", notCounted(scanner.Summary{Statuses: map[scanner.Status]int{"ok": 3, "timeout": 2, "nxdomain": 1, "invalid": 1}}),
-			"2 timeout, 1 invalid, 1 nxdomain: not counted above"},
-		{"all counted", notCounted(scanner.Summary{Statuses: map[scanner.Status]int{"ok": 3}}), ""},
+		{"targets, some failed", targetsLine(scanner.Summary{Targets: 7, Scanned: 3, Failed: 3, Invalid: 1,
+			Statuses: map[scanner.Status]int{"ok": 3, "timeout": 2, "nxdomain": 1, "invalid": 1}}),
+			"7 listed: 3 resolved (43%), 3 failed (43%: 2 timeout, 1 nxdomain), 1 invalid (14%)"},
+		{"targets, none resolved", targetsLine(scanner.Summary{Targets: 2, Failed: 1, Invalid: 1,
+			Statuses: map[scanner.Status]int{"nxdomain": 1, "invalid": 1}}),
+			"2 listed: 0 resolved (0%), 1 failed (50%: 1 nxdomain), 1 invalid (50%)"},
+		{"targets, all resolved", targetsLine(scanner.Summary{Targets: 3, Scanned: 3, Statuses: map[scanner.Status]int{"ok": 3}}),
+			"3 listed: 3 resolved (100%)"},
+		{"no targets", targetsLine(scanner.Summary{}), "0 listed: 0 resolved"},
+		{"a share that rounds to nothing", pct(1, 1000), "<1%"},
+		{"a share that rounds to all", pct(999, 1000), ">99%"},
+		{"a third", pct(1, 3), "33%"},
+		{"findings, short", findingsShort(&scanner.Result{Findings: []scanner.Finding{
+			{Severity: "low"}, {Severity: "high"}, {Severity: "info"}, {Severity: "high"}}}), "2H 1L 1I"},
+		{"findings, short, unknown severity", findingsShort(&scanner.Result{Findings: []scanner.Finding{{Severity: "dire"}}}), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,88 +2,259 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
 )
 
-// table is the default format. On a terminal, rows are buffered in a
-// tabwriter and aligned at End; piped, each row is one tab-separated line
-// written as it comes, for cut, awk and sort.
+// table is the default format. On a terminal, rows are kept as cells and
+// aligned at End, fitted to Options.Width and coloured when Options.Color
+// says so; piped, each row is one tab-separated line written as it comes,
+// for cut, awk and sort, without colour. With Options.Findings, every
+// finding and its fix follows the table, kept as rendered text until End.
 type table struct {
-	out  *bufio.Writer
-	tw   *tabwriter.Writer // nil when piped
-	opt  Options
-	rows io.Writer // tw, or out
+	out      *bufio.Writer
+	grid     *grid // nil when piped
+	opt      Options
+	findings bytes.Buffer // the findings section, when opt.Findings
+	nfound   int          // domains with findings in it
 }
 
 func newTable(w io.Writer, opt Options) *table {
 	t := &table{out: bufio.NewWriter(w), opt: opt}
-	t.rows = t.out
 	if opt.Terminal {
-		t.tw = tabwriter.NewWriter(t.out, 0, 8, 2, ' ', 0)
-		t.rows = t.tw
+		t.grid = &grid{}
+	} else {
+		t.opt.Color, t.opt.Width = false, 0 // neither reaches a pipe or a file
 	}
 	return t
 }
 
+// Column minimums when a terminal table is fitted to its width; statuses,
+// mail states and finding counts never narrow.
+const (
+	minDomain   = 16
+	minLabel    = 8
+	minGateway  = 7
+	minMailbox  = 9
+	minSenders  = 9
+	minSPF      = 7
+	minDMARC    = 8
+	minFindings = 8
+	minMatch    = 7
+)
+
 func (t *table) Begin(scanner.Meta) error {
 	h := []string{"DOMAIN"}
+	mins := []int{minDomain}
 	if len(t.opt.LabelKeys) > 0 {
 		h = append(h, strings.ToUpper(t.opt.LabelKeys[0]))
+		mins = append(mins, minLabel)
 	}
+	status := len(h)
 	h = append(h, "STATUS", "MAIL", "GATEWAY", "MAILBOX", "SENDERS", "SPF", "DMARC", "FINDINGS")
+	mins = append(mins, 0, 0, minGateway, minMailbox, minSenders, minSPF, minDMARC, minFindings)
 	if len(t.opt.Providers) > 0 {
 		h = append(h, "MATCH")
+		mins = append(mins, minMatch)
 	}
-	return t.line(h)
+	if t.grid != nil {
+		t.grid.mins = mins
+		// Too narrow even so: MAIL is "mx" for most domains, SENDERS is
+		// not where mail lives, GATEWAY is behind MAILBOX in the story.
+		mail, gateway, senders := status+1, status+2, status+4
+		t.grid.drop = []int{mail, senders, gateway}
+		t.grid.last = []int{0} // the domain is what a row is about
+	}
+	return t.line(plain(h))
 }
 
 func (t *table) Write(r *scanner.Result) error {
-	c := []string{or(domainOf(r))}
+	c := plain([]string{or(domainOf(r))})
 	if len(t.opt.LabelKeys) > 0 {
-		c = append(c, labelCell(r, t.opt))
+		c = append(c, gcell{text: labelCell(r, t.opt)})
 	}
-	c = append(c, string(r.Status), or(string(r.Mail)), or(r.Gateway), mailboxCell(r),
-		or(strings.Join(r.Senders, ",")), spfCell(r.SPF), dmarcCell(r.DMARC), findingsCell(r))
+	senders := gcell{text: or(strings.Join(r.Senders, ","))}
+	if len(r.Senders) > 1 {
+		senders.items = r.Senders
+	}
+	c = append(c, gcell{text: string(r.Status), color: statusColor(r.Status)},
+		gcell{text: or(string(r.Mail))}, gcell{text: or(r.Gateway)}, gcell{text: mailboxCell(r)},
+		senders, gcell{text: spfCell(r.SPF)}, gcell{text: dmarcCell(r.DMARC)},
+		gcell{text: findingsCell(r), short: findingsShort(r), color: severityColor(r.Worst())})
 	if len(t.opt.Providers) > 0 {
-		c = append(c, matchCell(r, t.opt.Providers))
+		c = append(c, gcell{text: matchCell(r, t.opt.Providers)})
+	}
+	if t.opt.Findings {
+		t.addFindings(r)
 	}
 	return t.line(c)
 }
 
-// line writes cells separated by tabs. Clean escapes any tab or newline
-// inside a cell, so a cell can neither split nor shift a row.
-func (t *table) line(cells []string) error {
-	for i, c := range cells {
-		cells[i] = Clean(c)
+// plain makes cells of texts, without colour.
+func plain(texts []string) []gcell {
+	c := make([]gcell, len(texts))
+	for i, s := range texts {
+		c[i] = gcell{text: s}
 	}
-	if _, err := io.WriteString(t.rows, strings.Join(cells, "\t")+"\n"); err != nil {
-		return err
+	return c
+}
+
+// line adds a row: to the grid on a terminal, else written at once as
+// cells separated by tabs. Clean escapes any tab or newline inside a
+// cell, so a cell can neither split nor shift a row.
+func (t *table) line(cells []gcell) error {
+	for i := range cells {
+		c := &cells[i]
+		c.text, c.short = Clean(c.text), Clean(c.short)
+		if c.items != nil {
+			items := make([]string, len(c.items))
+			for j, it := range c.items {
+				items[j] = Clean(it)
+			}
+			c.items = items
+		}
 	}
-	if t.tw != nil {
+	if t.grid != nil {
+		t.grid.add(cells)
 		return nil // aligned at End
 	}
+	for i, c := range cells {
+		if i > 0 {
+			t.out.WriteByte('\t')
+		}
+		t.out.WriteString(c.text)
+	}
+	t.out.WriteByte('\n')
 	return t.out.Flush()
 }
 
 func (t *table) End(s scanner.Summary) error {
-	if t.tw != nil {
-		if err := t.tw.Flush(); err != nil {
-			return err
+	if t.grid != nil {
+		l := t.grid.render(t.out, t.opt.Width, t.opt.Color)
+		var notes []string
+		if l.short {
+			notes = append(notes, "FINDINGS: H high, M medium, L low, I info")
+		}
+		var hidden []string
+		for i, h := range l.hidden {
+			if h {
+				hidden = append(hidden, t.grid.rows[0][i].text)
+			}
+		}
+		if len(hidden) > 0 {
+			notes = append(notes, "not shown at this width: "+strings.Join(hidden, ", ")+" (-f csv has every column)")
+		}
+		for _, n := range notes {
+			t.out.WriteString("(" + n + ")\n")
 		}
 	}
-	writeTextSummary(t.out, s)
+	if t.opt.Findings {
+		t.out.WriteString("\nFindings and fixes:\n")
+		if t.nfound == 0 {
+			t.out.WriteString("  none\n")
+		}
+		t.findings.WriteTo(t.out)
+	}
+	writeTextSummary(t.out, s, t.opt)
 	return t.out.Flush()
+}
+
+// addFindings renders r's findings and their fixes into the findings
+// section: the domain, then each finding with its severity, id and
+// message, and its fix on the next line, wrapped to the terminal's width.
+func (t *table) addFindings(r *scanner.Result) {
+	if len(r.Findings) == 0 {
+		return
+	}
+	t.nfound++
+	b := &t.findings
+	fmt.Fprintf(b, "\n%s\n", Clean(or(domainOf(r))))
+	const indent = "          " // under the message: 2 + severity (6) + 2
+	for _, f := range r.Findings {
+		sev := Clean(string(f.Severity))
+		head := fmt.Sprintf("  %-6s  ", sev)
+		text := Clean(f.ID) + ": " + Clean(f.Message)
+		lines := wrap(text, t.opt.Width, textWidth(head))
+		b.WriteString("  " + paint(t.opt, sev, severityColor(f.Severity)) + strings.Repeat(" ", max(0, 6-textWidth(sev))) + "  ")
+		b.WriteString(strings.Join(lines, "\n"+indent) + "\n")
+		if f.Fix != "" {
+			fix := "fix: " + Clean(f.Fix)
+			b.WriteString(indent + strings.Join(wrap(fix, t.opt.Width, len(indent)), "\n"+indent+"     ") + "\n")
+		}
+	}
+}
+
+// paint colours clean text s when colour is on.
+func paint(opt Options, s, color string) string {
+	if !opt.Color || color == "" || s == "" {
+		return s
+	}
+	return "\x1b[" + color + "m" + s + "\x1b[0m"
+}
+
+// Colours (SGR parameters) of severities and statuses.
+const (
+	colorHigh    = "1;31" // bold red
+	colorMedium  = "33"   // yellow
+	colorLow     = "36"   // cyan
+	colorOK      = "32"   // green
+	colorFailed  = "33"   // yellow: the domain could not be checked
+	colorInvalid = "35"   // magenta: not a domain
+)
+
+func severityColor(s scanner.Severity) string {
+	switch s {
+	case scanner.SeverityHigh:
+		return colorHigh
+	case scanner.SeverityMedium:
+		return colorMedium
+	case scanner.SeverityLow:
+		return colorLow
+	}
+	return ""
+}
+
+func statusColor(s scanner.Status) string {
+	switch s {
+	case scanner.StatusOK:
+		return colorOK
+	case scanner.StatusInvalid:
+		return colorInvalid
+	case "":
+		return ""
+	}
+	return colorFailed
+}
+
+// findingsShort is the findings cell for a narrow terminal: "2H 1M 1L".
+func findingsShort(r *scanner.Result) string {
+	n := map[scanner.Severity]int{}
+	for _, f := range r.Findings {
+		n[f.Severity]++
+	}
+	var parts []string
+	for _, s := range severities {
+		if n[s] > 0 {
+			parts = append(parts, strconv.Itoa(n[s])+strings.ToUpper(string(s[:1])))
+			delete(n, s)
+		}
+	}
+	if len(n) > 0 {
+		return "" // a severity without a letter: keep the long form
+	}
+	return or(strings.Join(parts, " "))
 }
 
 // writeTextSummary writes the provider summary as indented plain text. The
 // bufio.Writer keeps the first write error for the caller's Flush.
-func writeTextSummary(w *bufio.Writer, s scanner.Summary) {
+func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
+	fmt.Fprintf(w, "\nTargets: %s\n", Clean(targetsLine(s)))
 	ls := layers(s)
 	idw := 0
 	for _, l := range ls {
@@ -105,8 +276,24 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary) {
 	if f := countSeverities(s.Findings); f != "-" {
 		fmt.Fprintf(w, "Findings: %s\n", Clean(f))
 	}
-	if n := notCounted(s); n != "" {
-		fmt.Fprintf(w, "%s\n", Clean(n))
+	if len(s.FindingTargets) > 0 {
+		fmt.Fprintf(w, "Resolved targets with each finding:\n")
+		idw, shw := 0, 0
+		for _, c := range s.FindingTargets {
+			idw = max(idw, textWidth(Clean(c.ID)))
+			shw = max(shw, len(findingShare(c, s)))
+		}
+		for _, c := range s.FindingTargets {
+			sev := Clean(string(c.Severity))
+			pad := strings.Repeat(" ", max(0, 6-textWidth(sev)))
+			id := Clean(c.ID)
+			line := fmt.Sprintf("  %s%s  %s%s  %-*s", paint(opt, sev, severityColor(c.Severity)), pad,
+				id, strings.Repeat(" ", idw-textWidth(id)), shw, findingShare(c, s))
+			if t := scanner.FindingTitle(c.ID); t != "" {
+				line += "  " + t
+			}
+			w.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
 	}
 	if len(s.SharedTenants) > 0 {
 		w.WriteString("Shared tenants (one mail system, several targets):\n")
@@ -123,24 +310,31 @@ func catalogTable(w io.Writer, cat *providers.Catalog, opt Options) error {
 	for i, c := range catalogHeader {
 		h[i] = strings.ToUpper(c)
 	}
-	if err := t.line(h); err != nil {
+	if t.grid != nil {
+		t.grid.mins = []int{0, 8, 12, 0, 12, 12, 8}
+	}
+	if err := t.line(plain(h)); err != nil {
 		return err
 	}
 	for _, p := range cat.List() {
 		c := catalogRow(p, ",")
+		cells := make([]gcell, len(c))
 		for i := range c {
-			c[i] = or(c[i])
+			cells[i] = gcell{text: or(c[i])}
 		}
-		if err := t.line(c); err != nil {
+		for _, i := range []int{4, 5} { // the mx and spf lists fold
+			if l := strings.Split(c[i], ","); len(l) > 1 {
+				cells[i].items = l
+			}
+		}
+		if err := t.line(cells); err != nil {
 			return err
 		}
 	}
-	if t.tw == nil {
+	if t.grid == nil {
 		return nil // piped: rows only, for cut and awk
 	}
-	if err := t.tw.Flush(); err != nil {
-		return err
-	}
+	t.grid.render(t.out, t.opt.Width, false)
 	fmt.Fprintf(t.out, "\ncatalog %s: %d entries\n", Clean(cat.Version), len(cat.Providers))
 	return t.out.Flush()
 }
