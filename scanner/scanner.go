@@ -91,6 +91,10 @@ type Options struct {
 	Checks        Checks             // which lookups to run (default: all)
 	Catalog       *providers.Catalog // provider catalog (default: the built-in one)
 	DomainTimeout time.Duration      // deadline for all lookups of one domain (default 60s)
+	// Trace records, for Progress, when each domain started and which
+	// query it waits for. It costs a little per query; a progress display
+	// wants it, a batch run does not.
+	Trace bool
 }
 
 // Scanner scans domains through one shared, cached resolver.
@@ -104,6 +108,11 @@ type Scanner struct {
 
 	spfParsed *spf.Parsed // SPF records parsed once per scan, however many domains include them
 	chains    []chain     // the lookup chains the checks need, the MX chain first
+
+	// For Progress: targets taken from the input and targets finished,
+	// and the job the writer waits for, the oldest still in flight.
+	started, finished atomic.Int64
+	head              atomic.Pointer[job]
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a
@@ -120,6 +129,9 @@ func New(q resolve.Querier, opts Options) *Scanner {
 	}
 	if opts.DomainTimeout <= 0 {
 		opts.DomainTimeout = 60 * time.Second
+	}
+	if opts.Trace {
+		q = tracer{q}
 	}
 	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains()}
 }
@@ -170,8 +182,10 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 		defer close(steps)
 		for t := range ts {
 			j := &job{done: make(chan *Result, 1)}
+			s.started.Add(1)
 			if r, ok := s.begin(scanCtx, t); !ok {
 				j.done <- r // invalid, or the scan is over: no lookups, no slot
+				s.finished.Add(1)
 			} else {
 				select {
 				case slots <- struct{}{}:
@@ -206,6 +220,7 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 
 	var emitErr error
 	for j := range order {
+		s.head.Store(j)
 		r := <-j.done
 		if ctx.Err() != nil && r.Status == StatusError && r.interrupted {
 			break
@@ -215,6 +230,7 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 			break
 		}
 	}
+	s.head.Store(nil)
 	cancel()
 	// Drain so that no domain is left half-done.
 	for j := range order {
@@ -235,6 +251,12 @@ type job struct {
 	left  atomic.Int32    // chains not yet finished
 	done  chan *Result    // receives the Result once
 	slots chan struct{}   // the scan's in-flight slots; the job holds one
+
+	// With Options.Trace: when its lookups started, and the queries its
+	// chains have sent and wait for, oldest first.
+	born  time.Time
+	mu    sync.Mutex
+	waits []*waiting
 }
 
 // step pairs a job with one of its chains.
@@ -250,6 +272,10 @@ func (s *Scanner) start(ctx, dctx context.Context, j *job, r *Result, slots chan
 	j.d = newDomainScan(s, r)
 	j.scan, j.slots = ctx, slots
 	j.ctx = dctx
+	if s.opts.Trace {
+		j.born = time.Now()
+		j.ctx = context.WithValue(dctx, jobKey{}, j)
+	}
 	j.left.Store(int32(len(s.chains)))
 }
 
@@ -259,6 +285,7 @@ func (j *job) step(c chain) {
 	if j.left.Add(-1) == 0 {
 		j.d.conclude(j.ctx)
 		j.d.s.end(j.scan, j.ctx, j.d.r)
+		j.d.s.finished.Add(1)
 		j.done <- j.d.r
 		j.release()
 	}
