@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ const (
 	exitError       = 1   // runtime error: unreadable input, failed write, no resolver
 	exitUsage       = 2   // bad flags or arguments
 	exitFailOn      = 3   // --fail-on SEVERITY was met
+	exitUnchecked   = 4   // --fail-on: a target could not be checked (fails closed)
 	exitInterrupted = 130 // SIGINT or SIGTERM; what was scanned is still written
 )
 
@@ -52,10 +54,49 @@ type streams struct {
 	Err    io.Writer
 	OutTTY bool // Out is a terminal: align tables
 	ErrTTY bool // Err is a terminal: show progress
+	// OutWidth and ErrWidth are those terminals' widths in columns; 0
+	// when unknown (the table is then as wide as its cells).
+	OutWidth, ErrWidth int
+	// Getenv reads the environment (NO_COLOR, TERM); nil reads an empty one.
+	Getenv func(string) string
 }
 
 func systemStreams() *streams {
-	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: isTerminal(os.Stdout), ErrTTY: isTerminal(os.Stderr)}
+	io := &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutTTY: isTerminal(os.Stdout), ErrTTY: isTerminal(os.Stderr), Getenv: os.Getenv}
+	if io.OutTTY {
+		io.OutWidth = terminalWidth(os.Stdout, os.Getenv)
+	}
+	if io.ErrTTY {
+		io.ErrWidth = terminalWidth(os.Stderr, os.Getenv)
+	}
+	return io
+}
+
+// getenv reads one variable of the command's environment.
+func (s *streams) getenv(key string) string {
+	if s.Getenv == nil {
+		return ""
+	}
+	return s.Getenv(key)
+}
+
+// terminalWidth is the width of the terminal f: what the terminal says,
+// else $COLUMNS, else 0 (unknown).
+func terminalWidth(f *os.File, getenv func(string) string) int {
+	if w := ttyWidth(f); w > 0 {
+		return w
+	}
+	if w, err := strconv.Atoi(getenv("COLUMNS")); err == nil && w > 0 {
+		return w
+	}
+	return 0
+}
+
+// colorEnabled says whether output to a terminal may be coloured: not with
+// --no-color, nor when NO_COLOR is set to anything (no-color.org), nor on a
+// terminal that says it is dumb.
+func (s *streams) colorEnabled(noColor bool) bool {
+	return !noColor && s.getenv("NO_COLOR") == "" && s.getenv("TERM") != "dumb"
 }
 
 func isTerminal(f *os.File) bool {

@@ -38,13 +38,36 @@ type result struct {
 	stdout, stderr string
 }
 
-// mxscope runs the command in-process with buffers for its streams.
+// mxscope runs the command in-process with buffers for its streams; tty
+// makes standard output a terminal of unknown width, without colour.
 func mxscope(t *testing.T, stdin string, tty bool, args ...string) result {
 	t.Helper()
+	return mxscopeWith(t, &streams{In: strings.NewReader(stdin), OutTTY: tty, Getenv: env("NO_COLOR", "1")}, args...)
+}
+
+// mxscopeWith runs the command with the terminal facts of io; its output
+// streams are replaced by buffers.
+func mxscopeWith(t *testing.T, io *streams, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	io := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errb, OutTTY: tty}
+	io.Out, io.Err = &out, &errb
+	if io.In == nil {
+		io.In = strings.NewReader("")
+	}
 	code := run(context.Background(), args, io)
 	return result{code, out.String(), errb.String()}
+}
+
+// env is an environment of key, value pairs.
+func env(kv ...string) func(string) string {
+	return func(k string) string {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == k {
+				return kv[i+1]
+			}
+		}
+		return ""
+	}
 }
 
 const targetsYAML = `targets:

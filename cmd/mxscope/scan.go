@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,6 +48,12 @@ type scanOptions struct {
 	Stats         bool
 	CPUProfile    string
 	MemProfile    string
+
+	// What the table shows and how --fail-on judges.
+	NoColor        bool // --no-color
+	Findings       bool // --findings; see findingsWanted
+	FindingsSet    bool // --findings was given, true or false
+	AllowUnchecked bool // --allow-unchecked
 }
 
 func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
@@ -69,6 +74,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 				return userError(exitUsage, "name domains on the command line or pass --targets, not both", "both domains and --targets were given")
 			}
 			o.Progress = io.ErrTTY
+			o.FindingsSet = c.Flags().Changed("findings")
 			if runF != nil {
 				return runF(c.Context(), o)
 			}
@@ -85,7 +91,10 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
 	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
 	f.Float64Var(&o.QPS, "qps", 0, "cap on queries per second (0: none)")
-	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
+	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present, 4 when a target could not be checked: high | medium | low | info")
+	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let targets that could not be checked (nxdomain, timeout, invalid, ...) pass instead of exiting 4")
+	f.BoolVar(&o.Findings, "findings", false, "list every finding with its fix under the table (default: on for ten targets or fewer)")
+	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
@@ -139,6 +148,9 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	if o.Resume != "" && (o.Output != "" || o.Format != "table" && o.Format != "jsonl") {
 		return nil, "", userError(exitUsage, "--resume appends jsonl to the file it names", "--resume does not combine with --output or --format")
 	}
+	if o.AllowUnchecked && failOn == "" {
+		return nil, "", userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
+	}
 	if o.Resume != "" {
 		o.Format = "jsonl"
 	}
@@ -178,7 +190,8 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		return userError(exitError, "", "%s", err)
 	}
 	defer client.Close()
-	sc := scanner.New(client, scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout})
+	sc := scanner.New(client, scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout,
+		Trace: o.Progress && src.total >= 2})
 	if err := preflight(ctx, client, src.first, servers); err != nil {
 		return err
 	}
@@ -188,10 +201,14 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		return err
 	}
 	defer out.Abort()
+	terminal := io.OutTTY && o.Output == "" && o.Resume == ""
 	w, err := report.New(o.Format, out, report.Options{
-		Terminal:  io.OutTTY && o.Output == "" && o.Resume == "",
+		Terminal:  terminal,
 		Providers: o.Providers,
 		LabelKeys: src.keys,
+		Width:     io.OutWidth,
+		Color:     terminal && io.colorEnabled(o.NoColor),
+		Findings:  o.findingsWanted(src.total),
 	})
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
@@ -220,18 +237,17 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		defer stop()
 	}
 	sum := scanner.NewSummarizer()
-	var scanned atomic.Int64
-	var worst scanner.Severity
-	stopProgress := startProgress(io, o, &scanned, src.total)
+	var scanned int
+	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
+	stopProgress := startProgress(io, o, sc, src.total)
 	var readErr error
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
-		scanned.Add(1)
+		scanned++
+		g.unchecked(r) // before the provider filter: a target that was not checked is not known to be elsewhere
 		if !matchesProviders(r, o.Providers) {
 			return nil
 		}
-		if r.Worst().Rank() > worst.Rank() {
-			worst = r.Worst()
-		}
+		g.add(r)
 		sum.Add(r)
 		return w.Write(r)
 	})
@@ -254,14 +270,21 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err := out.Commit(); err != nil {
 		return writeError(o, err)
 	}
-	switch {
-	case interrupted:
-		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned.Load(), src.total)
+	if interrupted {
+		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned, src.total)
 		return &cliError{code: exitInterrupted}
-	case failOn != "" && worst.Rank() >= failOn.Rank():
-		return &cliError{code: exitFailOn, msg: fmt.Sprintf("a finding of severity %s or worse is present (--fail-on %s)", worst, failOn)}
 	}
-	return nil
+	return g.verdict(io)
+}
+
+// findingsWanted says whether the table lists findings with their fixes:
+// as --findings says, or, without it, for a scan of ten targets or fewer,
+// where a reader wants to know which findings fired.
+func (o *scanOptions) findingsWanted(total int) bool {
+	if o.FindingsSet {
+		return o.Findings
+	}
+	return total <= 10
 }
 
 func writeError(o *scanOptions, err error) error {
@@ -347,29 +370,4 @@ func preflight(ctx context.Context, c *resolve.Client, domain string, servers []
 			"the resolver (%s) answers that even the root zone does not exist, so its answers cannot be trusted", tried)
 	}
 	return nil
-}
-
-// startProgress shows "scanned N of M" on a terminal's stderr, and nothing
-// anywhere else. It returns a function that stops and clears it.
-func startProgress(io *streams, o *scanOptions, n *atomic.Int64, total int) (stop func()) {
-	if !o.Progress || total < 2 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(io.Err, "\r\033[K")
-				return
-			case <-t.C:
-				fmt.Fprintf(io.Err, "\r\033[Kscanned %d of %d", n.Load(), total)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -176,7 +177,9 @@ func (t *table) addFindings(r *scanner.Result) {
 	b := &t.findings
 	fmt.Fprintf(b, "\n%s\n", Clean(or(domainOf(r))))
 	const indent = "          " // under the message: 2 + severity (6) + 2
-	for _, f := range r.Findings {
+	fs := slices.Clone(r.Findings)
+	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
+	for _, f := range fs {
 		sev := Clean(string(f.Severity))
 		head := fmt.Sprintf("  %-6s  ", sev)
 		text := Clean(f.ID) + ": " + Clean(f.Message)

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/report"
+)
+
+// How the progress line behaves; tests shorten the intervals.
+var (
+	progressTick = 250 * time.Millisecond // how often the line is redrawn
+	progressLong = 5 * time.Second        // a scan this old shows a rate and the time left
+	progressSlow = time.Second            // a domain in flight this long is named as the slowest
+)
+
+// rateWindow is how far back the rate looks: recent enough to follow a
+// scan that speeds up or slows down, long enough not to jump about.
+const rateWindow = 10 * time.Second
+
+// startProgress shows, on a terminal's stderr and nowhere else, how far
+// the scan has got: the targets finished and in flight, a rate and the
+// time left on a long scan, and the domain that holds up the rows behind
+// it with the query it waits for. It returns a function that stops and
+// clears it.
+func startProgress(io *streams, o *scanOptions, sc *scanner.Scanner, total int) (stop func()) {
+	if !o.Progress || total < 2 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(progressTick)
+		defer t.Stop()
+		m := newProgressMeter(total, time.Now())
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(io.Err, "\r\033[K")
+				return
+			case now := <-t.C:
+				fmt.Fprintf(io.Err, "\r\033[K%s", m.line(sc.Progress(), now, io.ErrWidth))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// progressMeter turns snapshots of a scan into a progress line.
+type progressMeter struct {
+	total   int
+	start   time.Time
+	samples []sample // the last rateWindow of (time, finished)
+}
+
+type sample struct {
+	at       time.Time
+	finished int64
+}
+
+func newProgressMeter(total int, start time.Time) *progressMeter {
+	return &progressMeter{total: total, start: start, samples: []sample{{start, 0}}}
+}
+
+// line is the progress line at now, cut to width columns (0: no limit) so
+// that the terminal never wraps it and "\r" can redraw it.
+func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) string {
+	m.samples = append(m.samples, sample{now, p.Finished})
+	for len(m.samples) > 2 && now.Sub(m.samples[1].at) >= rateWindow {
+		m.samples = m.samples[1:]
+	}
+	parts := []string{fmt.Sprintf("%d of %d done, %d in flight", p.Finished, m.total, p.Started-p.Finished)}
+	if now.Sub(m.start) >= progressLong {
+		if rate := m.rate(); rate > 0 {
+			parts = append(parts, formatRate(rate))
+			if left := int64(m.total) - p.Finished; left > 0 {
+				parts = append(parts, "about "+formatDuration(time.Duration(float64(left)/rate*float64(time.Second)))+" left")
+			}
+		}
+	}
+	if p.Slowest != "" && !p.Since.IsZero() && now.Sub(p.Since) >= progressSlow {
+		s := fmt.Sprintf("slowest: %s (%s)", report.Clean(p.Slowest), formatDuration(now.Sub(p.Since)))
+		if p.Waiting != "" {
+			s += ", waiting for " + report.Clean(p.Waiting)
+		}
+		parts = append(parts, s)
+	}
+	l := strings.Join(parts, " · ")
+	if width > 1 && len([]rune(l)) > width-1 {
+		l = string([]rune(l)[:width-2]) + "…"
+	}
+	return l
+}
+
+// rate is targets finished per second over the window.
+func (m *progressMeter) rate() float64 {
+	first, last := m.samples[0], m.samples[len(m.samples)-1]
+	secs := last.at.Sub(first.at).Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return float64(last.finished-first.finished) / secs
+}
+
+func formatRate(r float64) string {
+	if r >= 10 {
+		return fmt.Sprintf("%.0f/s", r)
+	}
+	return fmt.Sprintf("%.1f/s", r)
+}
+
+// formatDuration is "14s", "3m05s" or "2h10m".
+func formatDuration(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	}
+	return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+}
