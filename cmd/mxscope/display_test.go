@@ -195,3 +195,16 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestProvidersTableFitsTheTerminal(t *testing.T) {
+	r := mxscopeWith(t, &streams{OutTTY: true, OutWidth: 100}, "providers")
+	table, _, _ := strings.Cut(r.stdout, "\n\n")
+	for _, l := range strings.Split(table, "\n") {
+		if w := len([]rune(l)); w > 100 {
+			t.Fatalf("a line of %d columns on a 100-column terminal:\n%s", w, l)
+		}
+	}
+	if !strings.Contains(r.stdout, "microsoft") {
+		t.Errorf("no catalog:\n%s", r.stdout)
+	}
+}

@@ -27,7 +27,7 @@ func newProvidersCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := report.WriteCatalog(format, out, cat, report.Options{Terminal: io.OutTTY}); err != nil {
+			if err := report.WriteCatalog(format, out, cat, report.Options{Terminal: io.OutTTY, Width: io.OutWidth}); err != nil {
 				return userError(exitError, "", "writing the catalog: %s", err)
 			}
 			return out.Commit()
