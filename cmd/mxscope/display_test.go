@@ -145,7 +145,7 @@ func TestProgressShowsTheSlowestDomainAndWhatItWaitsFor(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"of 3 done, ", " in flight", "slowest: rival.example (", "), waiting for TXT _dmarc.rival.example"} {
+	for _, want := range []string{"of 3 done · ", " in flight", "slowest: rival.example (", "), waiting for TXT _dmarc.rival.example"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("want %q in the progress on stderr:\n%q", want, r.stderr)
 		}
@@ -167,13 +167,17 @@ func TestProgressLine(t *testing.T) {
 		width int
 		want  string
 	}{
-		{time.Second, scanner.Progress{Started: 20, Finished: 10}, 0, "10 of 61 done, 10 in flight"},
+		{time.Second, scanner.Progress{Started: 20, Finished: 10}, 0, "10 of 61 done · 10 in flight"},
 		{2 * time.Second, scanner.Progress{Started: 30, Finished: 20, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 0,
-			"20 of 61 done, 10 in flight · slowest: slow.example (2s), waiting for TXT _dmarc.slow.example"},
+			"20 of 61 done · 10 in flight · slowest: slow.example (2s), waiting for TXT _dmarc.slow.example"},
 		// After progressLong: a rate over the window and the time left.
 		{10 * time.Second, scanner.Progress{Started: 52, Finished: 41, Slowest: "slow.example", Since: t0}, 0,
-			"41 of 61 done, 11 in flight · 4.1/s · about 5s left · slowest: slow.example (10s)"},
-		{11 * time.Second, scanner.Progress{Started: 61, Finished: 60}, 20, "60 of 61 done, 1 i…"},
+			"41 of 61 done · 11 in flight · 4.1/s · about 5s left · slowest: slow.example (10s)"},
+		// A narrow terminal keeps what is done and what the scan waits for.
+		{11 * time.Second, scanner.Progress{Started: 61, Finished: 45, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 100,
+			"45 of 61 done · about 5s left · slowest: slow.example (11s), waiting for TXT _dmarc.slow.example"},
+		{12 * time.Second, scanner.Progress{Started: 61, Finished: 46, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 60,
+			"46 of 61 done · slowest: slow.example (12s), waiting for T…"},
 	}
 	for _, tt := range tests {
 		if got := m.line(tt.p, t0.Add(tt.at), tt.width); got != tt.want {

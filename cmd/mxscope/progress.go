@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,19 +66,29 @@ func newProgressMeter(total int, start time.Time) *progressMeter {
 	return &progressMeter{total: total, start: start, samples: []sample{{start, 0}}}
 }
 
-// line is the progress line at now, cut to width columns (0: no limit) so
-// that the terminal never wraps it and "\r" can redraw it.
+// line is the progress line at now, at most width columns (0: no limit)
+// so that the terminal never wraps it and "\r" can redraw it. On a narrow
+// terminal the parts that matter least go first: the rate, then the count
+// in flight, then the time left; what is done and what the scan waits for
+// stay.
 func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) string {
 	m.samples = append(m.samples, sample{now, p.Finished})
 	for len(m.samples) > 2 && now.Sub(m.samples[1].at) >= rateWindow {
 		m.samples = m.samples[1:]
 	}
-	parts := []string{fmt.Sprintf("%d of %d done, %d in flight", p.Finished, m.total, p.Started-p.Finished)}
+	// Parts in display order, each with the rank it keeps its place by
+	// (higher stays longer).
+	type part struct {
+		text string
+		rank int
+	}
+	const keep = 4 // parts of this rank are cut, never left out
+	parts := []part{{fmt.Sprintf("%d of %d done", p.Finished, m.total), 5}, {fmt.Sprintf("%d in flight", p.Started-p.Finished), 2}}
 	if now.Sub(m.start) >= progressLong {
 		if rate := m.rate(); rate > 0 {
-			parts = append(parts, formatRate(rate))
+			parts = append(parts, part{formatRate(rate), 1})
 			if left := int64(m.total) - p.Finished; left > 0 {
-				parts = append(parts, "about "+formatDuration(time.Duration(float64(left)/rate*float64(time.Second)))+" left")
+				parts = append(parts, part{"about " + formatDuration(time.Duration(float64(left)/rate*float64(time.Second))) + " left", 3})
 			}
 		}
 	}
@@ -86,9 +97,29 @@ func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) strin
 		if p.Waiting != "" {
 			s += ", waiting for " + report.Clean(p.Waiting)
 		}
-		parts = append(parts, s)
+		parts = append(parts, part{s, 4})
 	}
-	l := strings.Join(parts, " · ")
+	join := func() string {
+		texts := make([]string, len(parts))
+		for i, x := range parts {
+			texts[i] = x.text
+		}
+		return strings.Join(texts, " · ")
+	}
+	l := join()
+	for width > 1 && len([]rune(l)) > width-1 {
+		low := -1
+		for i, x := range parts {
+			if x.rank < keep && (low < 0 || x.rank < parts[low].rank) {
+				low = i
+			}
+		}
+		if low < 0 {
+			break // cut what is left
+		}
+		parts = slices.Delete(parts, low, low+1)
+		l = join()
+	}
 	if width > 1 && len([]rune(l)) > width-1 {
 		l = string([]rune(l)[:width-2]) + "…"
 	}
