@@ -40,8 +40,8 @@ func TestTableOnATerminalFitsItsWidthAndColours(t *testing.T) {
 		}
 	}
 	for name, io := range map[string]*streams{
-		"NO_COLOR":   {In: strings.NewReader(targetsYAML), OutTTY: true, OutWidth: 80, Getenv: env("NO_COLOR", "yes")},
-		"TERM=dumb":  {In: strings.NewReader(targetsYAML), OutTTY: true, OutWidth: 80, Getenv: env("TERM", "dumb")},
+		"NO_COLOR":   {In: strings.NewReader(targetsYAML), OutTTY: true, OutWidth: 80, Getenv: environ("NO_COLOR", "yes")},
+		"TERM=dumb":  {In: strings.NewReader(targetsYAML), OutTTY: true, OutWidth: 80, Getenv: environ("TERM", "dumb")},
 		"--no-color": {In: strings.NewReader(targetsYAML), OutTTY: true, OutWidth: 80},
 		"piped":      {In: strings.NewReader(targetsYAML), OutWidth: 80},
 	} {

@@ -42,7 +42,7 @@ type result struct {
 // makes standard output a terminal of unknown width, without colour.
 func mxscope(t *testing.T, stdin string, tty bool, args ...string) result {
 	t.Helper()
-	return mxscopeWith(t, &streams{In: strings.NewReader(stdin), OutTTY: tty, Getenv: env("NO_COLOR", "1")}, args...)
+	return mxscopeWith(t, &streams{In: strings.NewReader(stdin), OutTTY: tty, Getenv: environ("NO_COLOR", "1")}, args...)
 }
 
 // mxscopeWith runs the command with the terminal facts of io; its output
@@ -58,8 +58,8 @@ func mxscopeWith(t *testing.T, io *streams, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-// env is an environment of key, value pairs.
-func env(kv ...string) func(string) string {
+// environ is an environment of key, value pairs.
+func environ(kv ...string) func(string) string {
 	return func(k string) string {
 		for i := 0; i+1 < len(kv); i += 2 {
 			if kv[i] == k {
