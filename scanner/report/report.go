@@ -12,8 +12,12 @@
 //   - One row per Result, in the order Write is called.
 //   - Streaming: json, jsonl, csv and the piped table write each Result as it
 //     comes and hold none of them; only an aligned terminal table (which must
-//     see every row to size its columns) and the findings sections of the
-//     Markdown document are buffered, as rendered text.
+//     see every row to size its columns, kept as cells) and the findings
+//     sections of the Markdown document and of the table (Options.Findings)
+//     are buffered, as rendered text.
+//   - Colour (Options.Color) only ever reaches a terminal table, and is added
+//     after escaping, so that DNS data can neither bring its own nor break
+//     ours.
 //   - The provider summary always ends with the same two sentences on what
 //     MX and SPF records do not prove.
 package report
