@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -210,5 +211,34 @@ func TestProvidersTableFitsTheTerminal(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "microsoft") {
 		t.Errorf("no catalog:\n%s", r.stdout)
+	}
+}
+
+func TestDisplayAndGateFlagsParse(t *testing.T) {
+	var got *scanOptions
+	cmd := newScanCmd(&streams{}, func(_ context.Context, o *scanOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--fail-on", "high", "--allow-unchecked", "--no-color", "--findings=false", "a.example"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.AllowUnchecked || !got.NoColor || got.Findings || !got.FindingsSet || got.findingsWanted(1) {
+		t.Errorf("parsed %+v", got)
+	}
+	cmd = newScanCmd(&streams{}, func(_ context.Context, o *scanOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a.example"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.FindingsSet || !got.findingsWanted(10) || got.findingsWanted(11) {
+		t.Errorf("without --findings: listed for 10 targets %v, for 11 %v; want true, false", got.findingsWanted(10), got.findingsWanted(11))
+	}
+	var spfGot *spfOptions
+	sc := newSPFCmd(&streams{}, func(_ context.Context, o *spfOptions) error { spfGot = o; return nil })
+	sc.SetArgs([]string{"a.example", "--ip", "192.0.2.1", "-f", "json"})
+	if err := sc.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if spfGot.Format != "json" || spfGot.IP != "192.0.2.1" || spfGot.Domain != "a.example" {
+		t.Errorf("spf parsed %+v", spfGot)
 	}
 }
