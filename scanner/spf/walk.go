@@ -31,7 +31,9 @@ type Analysis struct {
 	// All is the effective "all": the result of the apex's all mechanism, or
 	// of its redirect= target's, followed through redirects. ResultNone means
 	// no all and no redirect: evaluation then ends in neutral (§4.7), as
-	// "?all" would, but the record does not say so.
+	// "?all" would, but the record does not say so. It is "" when the record
+	// that decides it was never read: the apex lookup, or a redirect target's,
+	// failed (temperror).
 	All         Result
 	Lookups     int     // DNS-querying terms over the tree (include a mx ptr exists redirect)
 	VoidLookups int     // terms whose query found no name or no records
@@ -103,6 +105,7 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 	txts, err := w.lookupTXT(name)
 	if err != nil {
 		w.fail(StatusTemperror, err)
+		a.All = "" // nothing was read
 		return a
 	}
 	recs := spfRecords(txts)
@@ -253,6 +256,9 @@ func (w *walker) follow(name, via, term string, depth int) (*Node, Result) {
 	failNode := func(s Status, err error) (*Node, Result) {
 		n.Status, n.Err = s, err.Error()
 		w.fail(s, err)
+		if s == StatusTemperror {
+			return n, "" // a redirect target that was not read decides nothing
+		}
 		return n, ResultNone
 	}
 	lower := strings.ToLower(name)

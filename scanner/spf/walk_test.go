@@ -169,6 +169,32 @@ func TestWalkAll(t *testing.T) {
 			}
 		})
 	}
+	// What was never read is not "none" (issue 12): the apex lookup or a
+	// redirect target's failing leaves All empty; an include failing does
+	// not touch the apex's own all.
+	failing := []struct {
+		name, record string
+		want         spf.Result
+	}{
+		{"apex lookup failed", "", ""},
+		{"redirect target failed", "v=spf1 redirect=down.example.com", ""},
+		{"include failed, all read", "v=spf1 include:down.example.com -all", spf.ResultFail},
+	}
+	for _, tt := range failing {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			if tt.record == "" {
+				f.fail("example.com", 0, errFakeTimeout)
+			} else {
+				f.txt("example.com", tt.record)
+			}
+			f.fail("down.example.com", 0, errFakeTimeout)
+			a := walk(f, "example.com")
+			if a.Status != spf.StatusTemperror || a.All != tt.want {
+				t.Errorf("got status %v all %q; want temperror, %q", a.Status, a.All, tt.want)
+			}
+		})
+	}
 	t.Run("redirect ignored next to all costs no lookup", func(t *testing.T) {
 		f := newFake().txt("example.com", "v=spf1 -all redirect=other.example.com")
 		if a := walk(f, "example.com"); a.Lookups != 0 || len(a.Includes) != 0 || f.count() != 1 {
