@@ -21,13 +21,13 @@ func mailto(addr string) URI {
 
 func TestParse(t *testing.T) {
 	tests := []struct {
-		name     string
-		record   string
-		want     func(*Record) // applied to defaults(); nil when an error is wanted
-		wantWarn []string      // substrings, each in some warning; nil: no warnings
-		wantDiscard int        // len(Discarded), when set
-		wantErr  error
-		wantMsg  string // exact error text, when set
+		name        string
+		record      string
+		want        func(*Record) // applied to defaults(); nil when an error is wanted
+		wantWarn    []string      // substrings, each in some warning; nil: no warnings
+		wantDiscard int           // len(Discarded), when set
+		wantErr     error
+		wantMsg     string // exact error text, when set
 	}{
 		{name: "minimal none", record: "v=DMARC1; p=none", want: func(*Record) {}},
 		{name: "reject with rua", record: "v=DMARC1; p=reject; rua=mailto:dmarc@example.com",
@@ -77,10 +77,14 @@ func TestParse(t *testing.T) {
 		{name: "a newline is not WSP: the p tag is malformed, so there is no p", record: "v=DMARC1;\np=reject",
 			wantErr: ErrInvalidPolicy, wantMsg: "dmarc: no p tag"},
 		{name: "control byte in an unknown tag is discarded", record: "v=DMARC1; p=reject; x=a\x01b",
-			want:     func(r *Record) { r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject },
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
 			wantWarn: []string{`x="a\x01b" ignored: not a valid tag value`}, wantDiscard: 1},
 		{name: "DEL in a known tag is discarded", record: "v=DMARC1; p=reject; adkim=s\x7f",
-			want:     func(r *Record) { r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject },
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
 			wantWarn: []string{`adkim="s\x7f" ignored`}, wantDiscard: 1},
 		{name: "trailing NUL after a valid rua is discarded", record: "v=DMARC1; p=reject; rua=mailto:d@example.com;\x00",
 			want: func(r *Record) {
@@ -89,7 +93,9 @@ func TestParse(t *testing.T) {
 			},
 			wantWarn: []string{`malformed tag "\x00" ignored`}, wantDiscard: 1},
 		{name: "empty value is not a tag value", record: "v=DMARC1; p=reject; rua=",
-			want:     func(r *Record) { r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject },
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
 			wantWarn: []string{"rua= ignored"}, wantDiscard: 1},
 		{name: "more than 4096 bytes is judged by its content", record: "v=DMARC1; p=reject; x=" + strings.Repeat("a", 5000),
 			want: func(r *Record) {
