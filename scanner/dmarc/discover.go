@@ -114,11 +114,11 @@ func Discover(ctx context.Context, r Resolver, domain string, opts ...Option) *R
 	if org, err := publicsuffix.EffectiveTLDPlusOne(domain); err == nil {
 		res.PSLOrgDomain = org
 	}
-	w := walker{ctx: ctx, r: r, labels: strings.Split(domain, ".")}
+	w := walker{ctx: ctx, r: r, domain: domain, starts: labelStarts(domain)}
 	found, werr := w.walk(res)
 	res.Queries = w.queries
 
-	if len(found) > 0 && found[0].n == len(w.labels) {
+	if len(found) > 0 && found[0].n == len(w.starts) {
 		// The domain's own record applies whatever lies above it; the walk
 		// went on only to name the Organizational Domain.
 		if werr != nil {
@@ -165,19 +165,31 @@ type entry struct {
 type walker struct {
 	ctx     context.Context
 	r       Resolver
-	labels  []string // of the domain being discovered
+	domain  string // being discovered
+	starts  []int  // where each of its labels starts
 	queries int
 }
 
+// labelStarts returns the offset of each label of a valid domain name.
+func labelStarts(domain string) []int {
+	starts := make([]int, 1, 8)
+	for i := 0; i < len(domain); i++ {
+		if domain[i] == '.' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
 // suffix returns the domain's last n labels.
-func (w *walker) suffix(n int) string { return strings.Join(w.labels[len(w.labels)-n:], ".") }
+func (w *walker) suffix(n int) string { return w.domain[w.starts[len(w.starts)-n]:] }
 
 // walk runs the RFC 9989 §4.10 DNS tree walk from the domain itself and
 // returns the single DMARC records it found, longest name first, with the
 // error of the lookup that stopped it, if one did.
 func (w *walker) walk(res *Result) ([]entry, error) {
 	var found []entry
-	n := len(w.labels)
+	n := len(w.starts)
 	for n >= 1 {
 		name := "_dmarc." + w.suffix(n)
 		if err := w.ctx.Err(); err != nil {
@@ -219,7 +231,7 @@ func (w *walker) orgDomain(found []entry) string {
 		switch {
 		case e.rec.PSD == "n":
 			return w.suffix(e.n)
-		case e.rec.PSD == "y" && e.n < len(w.labels):
+		case e.rec.PSD == "y" && e.n < len(w.starts):
 			// Rule 2: one label below a psd=y record other than the
 			// domain's own.
 			return w.suffix(e.n + 1)
@@ -228,12 +240,12 @@ func (w *walker) orgDomain(found []entry) string {
 	if len(found) > 0 {
 		return w.suffix(found[len(found)-1].n) // rule 3: the fewest labels
 	}
-	return w.suffix(len(w.labels)) // the walk determined nothing
+	return w.domain // the walk determined nothing
 }
 
 // apply fills res from the record that applies to the domain.
 func (w *walker) apply(ctx context.Context, res *Result, e entry, o options) {
-	res.Record, res.Source, res.Inherited = e.raw, "_dmarc."+w.suffix(e.n), e.n < len(w.labels)
+	res.Record, res.Source, res.Inherited = e.raw, "_dmarc."+w.suffix(e.n), e.n < len(w.starts)
 	res.Warnings = e.rec.Warnings
 	if e.err != nil {
 		res.Status, res.Err = StatusInvalid, fmt.Sprintf("%s: %v", res.Source, e.err)
@@ -254,7 +266,7 @@ func (w *walker) apply(ctx context.Context, res *Result, e entry, o options) {
 			case ExistenceUnknown:
 				res.Status = StatusTemperror
 				res.Err = fmt.Sprintf("whether %s exists is unknown, and %s says sp=%s but np=%s",
-					w.suffix(len(w.labels)), res.Source, rec.SubdomainPolicy, rec.NonexistentPolicy)
+					w.domain, res.Source, rec.SubdomainPolicy, rec.NonexistentPolicy)
 				return
 			}
 		}
