@@ -286,24 +286,31 @@ func (d *domainScan) lookupSPF(ctx context.Context) {
 }
 
 func (d *domainScan) lookupDMARC(ctx context.Context) {
-	res := dmarc.Discover(ctx, d.s.dns, d.r.Domain)
+	res := dmarc.Discover(ctx, d.s.dns, d.r.Domain, dmarc.DomainExistence(d.existence))
 	d.dmarc = res
-	if res.Status == dmarc.StatusOK {
+	if res.Status == dmarc.StatusOK && !res.PSD {
 		// Reports to another organization need its consent in DNS
-		// (RFC 7489 §7.1); only external addresses cost a query.
+		// (RFC 7489 §7.1); only external addresses cost a query. A Public
+		// Suffix Domain's reporting addresses are not the domain's.
 		d.external = dmarc.CheckExternal(ctx, d.s.dns, strings.TrimPrefix(res.Source, "_dmarc."), res.Parsed)
 	}
 	out := DMARC{
-		Status:    string(res.Status),
-		Record:    res.Record,
-		Source:    res.Source,
-		Inherited: res.Inherited,
-		OrgDomain: res.OrgDomain,
-		Error:     res.Err,
-		Policy:    string(res.Policy),
+		Status:          string(res.Status),
+		Record:          res.Record,
+		Source:          res.Source,
+		Inherited:       res.Inherited,
+		OrgDomain:       res.OrgDomain,
+		Error:           res.Err,
+		Policy:          string(res.Policy),
+		AppliedPolicy:   string(res.Applied),
+		Testing:         res.Testing,
+		PSDPolicy:       res.PSD,
+		MultipleRecords: res.Multiple,
+		Warnings:        append(slices.Clip(res.Notes), res.Warnings...),
 	}
 	if p := res.Parsed; p != nil {
 		out.SubdomainPolicy = string(p.SubdomainPolicy)
+		out.NonexistentPolicy = string(p.NonexistentPolicy)
 		pct := p.Pct
 		out.Pct = &pct
 		for _, u := range p.RUA {
@@ -314,6 +321,24 @@ func (d *domainScan) lookupDMARC(ctx context.Context) {
 		}
 	}
 	d.r.DMARC = out
+}
+
+// existence tells DMARC discovery whether the domain exists (RFC 9989
+// Appendix A.4: NXDOMAIN says it does not). It asks what the MX chain asks
+// (the MX, or without the mx check the apex TXT), so the cache answers it
+// from that one query, and only when an inherited record's np and sp differ.
+func (d *domainScan) existence(ctx context.Context) dmarc.Existence {
+	qtype := dns.TypeTXT
+	if d.s.opts.Checks[CheckMX] {
+		qtype = dns.TypeMX
+	}
+	switch d.s.dns.Query(ctx, d.r.Domain, qtype).Status {
+	case resolve.StatusNXDomain:
+		return dmarc.NotExists
+	case resolve.StatusOK, resolve.StatusNoData:
+		return dmarc.Exists
+	}
+	return dmarc.ExistenceUnknown
 }
 
 func (d *domainScan) lookupSMTPTLS(ctx context.Context) {

@@ -3,6 +3,7 @@ package scanner
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mxscope/mxscope/scanner/dmarc"
@@ -27,6 +28,9 @@ var Rules = []Rule{
 	{"dmarc-subdomain-not-enforced", SeverityMedium, "set sp=quarantine or sp=reject (or drop sp=none) so that look-alike subdomains cannot be spoofed"},
 	{"dmarc-no-reports", SeverityLow, "add rua=mailto:<address> to receive aggregate reports; without them you cannot see who sends as your domain"},
 	{"dmarc-external-reports-unauthorized", SeverityLow, "ask the report receiver to publish v=DMARC1 at <domain>._report._dmarc.<receiver domain> (RFC 7489 §7.1), or receivers will not send reports there"},
+	{"dmarc-multiple-records", SeverityHigh, "keep exactly one v=DMARC1 record at the name: RFC 9989 receivers discard them all and look further up, RFC 7489 receivers apply no policy"},
+	{"dmarc-testing", SeverityMedium, "remove t=y once aggregate reports show no legitimate failures: while it is set receivers apply the policy one step lower"},
+	{"dmarc-syntax", SeverityLow, "correct or remove the parts named in the message: receivers discard them and use the defaults"},
 	{"spf-missing", SeverityMedium, "publish one TXT record starting v=spf1 that lists your senders and ends in -all (or ~all while you test)"},
 	{"spf-multiple-records", SeverityHigh, "merge the SPF records into one: with two, every receiver returns permerror (RFC 7208 §4.5)"},
 	{"spf-syntax", SeverityHigh, "correct the SPF term named in the message: any syntax error makes the whole record a permerror"},
@@ -190,11 +194,35 @@ func spfFindings(a *spf.Analysis, add func(id, format string, args ...any)) (fai
 }
 
 func dmarcFindings(domain string, res *dmarc.Result, external []dmarc.ExternalCheck, add func(id, format string, args ...any)) (failed []string) {
+	own := "_dmarc." + domain
+	for _, name := range res.Multiple {
+		// Only the names of the domain's own organization are its owner's
+		// to fix; several records at a TLD's name are not.
+		if name != own && !ownedBy(strings.TrimPrefix(name, "_dmarc."), res.PSLOrgDomain, res.OrgDomain) {
+			continue
+		}
+		then := "find no other record"
+		switch res.Status {
+		case dmarc.StatusOK:
+			then = "apply " + string(res.Applied) + " from " + res.Source
+		case dmarc.StatusInvalid:
+			then = "find only the unusable record at " + res.Source
+		case dmarc.StatusTemperror:
+			then = "could not be followed further (a lookup failed)"
+		}
+		if name == own {
+			add("dmarc-multiple-records", "%s holds several DMARC records: RFC 9989 receivers discard them and %s; RFC 7489 receivers apply no DMARC policy", name, then)
+		} else {
+			add("dmarc-multiple-records", "%s holds several DMARC records: RFC 9989 receivers discard them and %s", name, then)
+		}
+	}
 	switch res.Status {
 	case dmarc.StatusTemperror:
 		return []string{"DMARC"}
 	case dmarc.StatusNone:
-		add("dmarc-missing", "no DMARC record at _dmarc.%s or any parent domain", domain)
+		if !slices.Contains(res.Multiple, own) {
+			add("dmarc-missing", "no DMARC record at _dmarc.%s or any parent domain", domain)
+		}
 		return nil
 	case dmarc.StatusInvalid:
 		add("dmarc-invalid", "DMARC record unusable: %s", res.Err)
@@ -204,17 +232,42 @@ func dmarcFindings(domain string, res *dmarc.Result, external []dmarc.ExternalCh
 	if p == nil {
 		return nil
 	}
-	if res.Policy == dmarc.PolicyNone {
-		add("dmarc-not-enforced", "DMARC policy is p=none: spoofed mail is reported, not stopped")
+	if res.Applied == dmarc.PolicyNone {
+		switch {
+		case res.Testing && res.Policy != dmarc.PolicyNone:
+			add("dmarc-not-enforced", "DMARC policy %s with t=y (testing): receivers apply none, so spoofed mail is reported, not stopped", res.Policy)
+		case res.Inherited:
+			add("dmarc-not-enforced", "DMARC policy for this domain, from %s, is none: spoofed mail is reported, not stopped", res.Source)
+		default:
+			add("dmarc-not-enforced", "DMARC policy is p=none: spoofed mail is reported, not stopped")
+		}
 	}
-	if p.Pct < 100 && res.Policy != dmarc.PolicyNone {
-		add("dmarc-partial", "DMARC pct=%d: the policy applies to %d%% of failing mail", p.Pct, p.Pct)
+	if res.Testing && res.Policy != dmarc.PolicyNone {
+		add("dmarc-testing", "DMARC t=y (testing): receivers apply %s instead of %s", res.Applied, res.Policy)
 	}
-	if !res.Inherited && p.Policy != dmarc.PolicyNone && p.SubdomainPolicy == dmarc.PolicyNone {
-		add("dmarc-subdomain-not-enforced", "DMARC sp=none: subdomains can be spoofed")
+	if p.Pct < 100 && res.Applied != dmarc.PolicyNone {
+		add("dmarc-partial", "DMARC pct=%d: RFC 7489 receivers apply the policy to %d%% of failing mail (RFC 9989 receivers ignore pct)", p.Pct, p.Pct)
+	}
+	// sp and np speak for the subdomains only at the Organizational
+	// Domain: a record lower down is never inherited (RFC 9989 §4.7).
+	if !res.Inherited && res.OrgDomain == domain && p.Policy != dmarc.PolicyNone {
+		switch {
+		case p.SubdomainPolicy == dmarc.PolicyNone:
+			add("dmarc-subdomain-not-enforced", "DMARC sp=none: subdomains can be spoofed")
+		case p.NonexistentPolicy == dmarc.PolicyNone:
+			add("dmarc-subdomain-not-enforced", "DMARC np=none: subdomains that do not exist can be spoofed")
+		}
+	}
+	if res.PSD {
+		// A Public Suffix Domain's record: its reports and its syntax are
+		// not the domain owner's to fix.
+		return nil
 	}
 	if len(p.RUA) == 0 {
 		add("dmarc-no-reports", "DMARC record has no rua: no aggregate reports are sent")
+	}
+	if len(p.Discarded) > 0 {
+		add("dmarc-syntax", "DMARC record at %s has errors receivers discard: %s", res.Source, strings.Join(p.Discarded, "; "))
 	}
 	for _, x := range external {
 		switch {
@@ -225,4 +278,15 @@ func dmarcFindings(domain string, res *dmarc.Result, external []dmarc.ExternalCh
 		}
 	}
 	return failed
+}
+
+// ownedBy reports whether name is one of the organizational domains given
+// (empty ones ignored) or below one.
+func ownedBy(name string, orgs ...string) bool {
+	for _, o := range orgs {
+		if o != "" && (name == o || strings.HasSuffix(name, "."+o)) {
+			return true
+		}
+	}
+	return false
 }

@@ -60,6 +60,22 @@ var fixes = map[string]fixer{
 		}
 		return fmt.Sprintf(`check first that subdomains of %s that send mail pass SPF or DKIM, then set sp=quarantine or sp=reject (or remove sp, so that subdomains follow p) in the record at %s: %q`, d.r.Domain, dmarcName(d), setTag(rec, "sp", "quarantine"))
 	},
+	"dmarc-multiple-records": func(d *domainScan, _ string) string {
+		return fmt.Sprintf(`delete all but one of the v=DMARC1 records at _dmarc.%s (or at the name the message gives), keeping the one with the policy you mean, such as "v=DMARC1; p=none; rua=mailto:dmarc@%s"; until then RFC 9989 receivers ignore them and RFC 7489 receivers apply no policy`, d.r.Domain, d.r.Domain)
+	},
+	"dmarc-testing": func(d *domainScan, _ string) string {
+		rec, ok := dmarcRecord(d)
+		if !ok {
+			return ""
+		}
+		return fmt.Sprintf(`first read the aggregate reports: every service that sends as %s must pass SPF or DKIM aligned with it; then remove t=y from the record at %s: %q%s`, d.r.Domain, dmarcName(d), dropTag(rec, "t"), inheritedNote(d))
+	},
+	"dmarc-syntax": func(d *domainScan, _ string) string {
+		if d.dmarc == nil || d.dmarc.Parsed == nil || len(d.dmarc.Parsed.Discarded) == 0 {
+			return ""
+		}
+		return fmt.Sprintf(`correct or remove these parts of the record at %s, which receivers discard: %s`, dmarcName(d), strings.Join(d.dmarc.Parsed.Discarded, "; "))
+	},
 	"dmarc-no-reports": func(d *domainScan, _ string) string {
 		rec, ok := dmarcRecord(d)
 		if !ok {
@@ -198,6 +214,9 @@ var titles = map[string]string{
 	"dmarc-partial":                       "DMARC applied to part of the mail (pct)",
 	"dmarc-subdomain-not-enforced":        "DMARC sp=none for subdomains",
 	"dmarc-no-reports":                    "no DMARC aggregate reports (rua)",
+	"dmarc-multiple-records":              "several DMARC records at one name",
+	"dmarc-testing":                       "DMARC in testing mode (t=y)",
+	"dmarc-syntax":                        "DMARC record parts receivers discard",
 	"dmarc-external-reports-unauthorized": "DMARC reports to an address that has not agreed",
 	"spf-missing":                         "no SPF record",
 	"spf-multiple-records":                "more than one SPF record",

@@ -154,7 +154,11 @@ type SPFNode struct {
 	Children []*SPFNode `json:"children,omitempty"`
 }
 
-// DMARC summarises the DMARC policy that applies to the domain.
+// DMARC summarises the DMARC policy that applies to the domain, as RFC 9989
+// discovers it (README, "DMARC", says which RFC each field follows). Policy
+// is the tag that applies to this domain: p of its own record; sp, or np
+// when the domain does not exist, of the Organizational Domain's or Public
+// Suffix Domain's record. OrgDomain is the RFC 9989 tree walk's.
 type DMARC struct {
 	Status          string   `json:"status"`
 	Record          string   `json:"record,omitempty"`
@@ -167,6 +171,14 @@ type DMARC struct {
 	Inherited       bool     `json:"inherited,omitempty"`
 	OrgDomain       string   `json:"org_domain,omitempty"`
 	Error           string   `json:"error,omitempty"`
+	// AppliedPolicy is what RFC 9989 receivers apply to failing mail:
+	// Policy, one step lower when the record says t=y.
+	AppliedPolicy     string   `json:"applied_policy,omitempty"`
+	Testing           bool     `json:"testing,omitempty"`            // the record says t=y
+	NonexistentPolicy string   `json:"nonexistent_policy,omitempty"` // the record's np (defaults to sp)
+	PSDPolicy         bool     `json:"psd_policy,omitempty"`         // the record is a Public Suffix Domain's (psd=y)
+	MultipleRecords   []string `json:"multiple_records,omitempty"`   // _dmarc names holding several records, discarded
+	Warnings          []string `json:"warnings,omitempty"`           // what receivers discard or ignore in the record
 }
 
 // Policy is the state of a TXT policy record such as MTA-STS or TLS-RPT.

@@ -342,9 +342,9 @@ func (s *Scanner) begin(ctx context.Context, t targets.Target) (*Result, bool) {
 		Line:    t.Line,
 	}
 	if t.Invalid != "" {
+		// Nothing was looked up, so no provider is claimed, not even "none".
 		r.Status = StatusInvalid
 		r.Error = t.Invalid
-		r.Provider = ProviderNone
 		finish(r)
 		return r, false
 	}

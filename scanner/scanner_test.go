@@ -565,7 +565,7 @@ func TestDMARCVerdictsFromTestZones(t *testing.T) {
 		{"ms.example", "ok", "quarantine", 50, "dmarc-partial"},
 		{"pp.example", "ok", "none", 0, "dmarc-not-enforced"},
 		{"bc.example", "none", "", 0, "dmarc-missing"},
-		{"tworec.example", "invalid", "", 0, "dmarc-invalid"},
+		{"tworec.example", "none", "", 0, "dmarc-multiple-records"},
 		{"norua.example", "ok", "none", 0, "dmarc-not-enforced"},
 		{"bogus.example", "invalid", "", 0, "dmarc-invalid"},
 		{"sub.org.example", "ok", "quarantine", 0, ""},

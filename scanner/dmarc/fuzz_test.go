@@ -1,6 +1,7 @@
 package dmarc
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,10 @@ func FuzzParse(f *testing.F) {
 		"V=DMARC1;;;",
 		"v=DMARC1; rua=mailto:%40@x!99999999999999999999t",
 		"p=reject; v=DMARC1",
+		"v=DMARC1; p=reject; x=a\x01b",
+		"v=DMARC1; p=reject; rua=mailto:d@example.com;\x00",
+		"v=DMARC1; rua=mailto:nobody; p=\xff",
+		"v=DMARC1; p=reject; psd=y; t=y; np=quarantine",
 		"",
 	} {
 		f.Add(s)
@@ -34,6 +39,9 @@ func FuzzParse(f *testing.F) {
 		if !isDMARC(s) {
 			t.Fatalf("Parse accepted %q, which Select would discard", s)
 		}
+		if len(rec.Discarded) > len(rec.Warnings) {
+			t.Fatalf("Parse(%q): %d discarded, only %d warnings", s, len(rec.Discarded), len(rec.Warnings))
+		}
 		for _, p := range []Policy{rec.Policy, rec.SubdomainPolicy, rec.NonexistentPolicy} {
 			if p != PolicyNone && p != PolicyQuarantine && p != PolicyReject {
 				t.Fatalf("Parse(%q): policy %q", s, p)
@@ -51,6 +59,38 @@ func FuzzParse(f *testing.F) {
 			if controlIndex(w) >= 0 {
 				t.Fatalf("Parse(%q): warning %q carries a control byte", s, w)
 			}
+		}
+	})
+}
+
+// FuzzDiscover puts hostile records at a domain and two of its parents and
+// holds discovery to its promises: at most MaxQueries queries, a policy
+// exactly when the status is ok, an organizational domain that is the
+// domain or one of its parents.
+func FuzzDiscover(f *testing.F) {
+	f.Add("a.b.example.test", "v=DMARC1; p=none", "v=DMARC1; p=reject; psd=n", "v=DMARC1; p=reject; psd=y", false, false)
+	f.Add("x.y.z.a.b.c.d.e.f.example.com", "", "v=DMARC1; p=bogus", "v=DMARC1; t=y; p=reject", true, true)
+	f.Fuzz(func(t *testing.T, domain, own, parent, top string, nx, two bool) {
+		labels := strings.Split(domain, ".")
+		txt := map[string][]string{"_dmarc." + domain: {own}}
+		if two {
+			txt["_dmarc."+domain] = []string{own, own}
+		}
+		if len(labels) > 1 {
+			txt["_dmarc."+strings.Join(labels[1:], ".")] = []string{parent}
+			txt["_dmarc."+labels[len(labels)-1]] = []string{top}
+		}
+		fr := &fakeResolver{txt: txt}
+		got := Discover(context.Background(), fr, domain, DomainExists(!nx))
+		if got.Queries > MaxQueries || len(fr.asked) != got.Queries {
+			t.Fatalf("%d queries (%d asked)", got.Queries, len(fr.asked))
+		}
+		if (got.Status == StatusOK) != (got.Applied != "") {
+			t.Fatalf("status %s with applied policy %q", got.Status, got.Applied)
+		}
+		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
+		if got.OrgDomain != "" && got.OrgDomain != d && !strings.HasSuffix(d, "."+got.OrgDomain) {
+			t.Fatalf("org domain %q is not %q or a parent", got.OrgDomain, d)
 		}
 	})
 }

@@ -25,7 +25,13 @@ type Record struct {
 	RF                string   // rf (RFC 7489 only): failure report format, default "afrf"
 	PSD               string   // psd (RFC 9989): "y", "n" or "u" (default)
 	Unknown           []string // names of tags this package does not know, which receivers ignore
-	Warnings          []string // problems that do not make the record unusable
+	Warnings          []string // problems that do not make the record unusable, Discarded's included
+	// Discarded names each syntax error receivers discard in favour of a
+	// default or ignore (RFC 9989 §4.8): a malformed tag, a value that is
+	// not a dmarc-value, a value outside its tag's syntax, a bad URI.
+	Discarded []string
+
+	ruaSyntax bool // rua holds at least one syntactically valid URI (RFC 9989 §4.10.1)
 }
 
 // URI is one entry of a rua or ruf list.
@@ -45,10 +51,19 @@ func (u URI) Domain() string {
 	return strings.TrimSuffix(strings.ToLower(u.Address[i+1:]), ".")
 }
 
-// policyError reports an unusable p, sp or np value; it matches ErrInvalidPolicy.
-type policyError struct{ tag, value string }
+// policyError reports an absent p or an unusable p, sp or np value; it
+// matches ErrInvalidPolicy.
+type policyError struct {
+	tag, value string
+	present    bool
+}
 
-func (e *policyError) Error() string        { return "dmarc: invalid " + e.tag + "=" + printable(e.value) }
+func (e *policyError) Error() string {
+	if !e.present {
+		return "dmarc: no " + e.tag + " tag"
+	}
+	return "dmarc: invalid " + e.tag + "=" + printable(e.value)
+}
 func (e *policyError) Is(target error) bool { return target == ErrInvalidPolicy }
 
 // Select picks the DMARC record among the TXT records at a _dmarc name
@@ -94,19 +109,29 @@ func versionTag(seg string) bool {
 }
 
 // Parse parses one DMARC record (the character-strings of one TXT record
-// concatenated). Structural faults are errors: a missing or misplaced v=DMARC1,
-// a duplicate tag, a control character, excessive length, and an invalid
-// p, sp or np without a valid rua. Other bad values fall back to their
-// defaults with a warning, as RFC 7489 §6.3 and RFC 9989 §4.8 require
-// ("syntax errors in the remainder of the record MUST be discarded in favor
-// of default values (if any) or ignored outright").
+// concatenated). It fails only where receivers apply no DMARC processing to
+// the record: it does not start with the v=DMARC1 tag (ErrNotDMARC), a tag
+// appears twice (ErrDuplicateTag), or p is absent or invalid, or sp or np
+// invalid, without a syntactically valid rua to fall back on
+// (ErrInvalidPolicy). Everything else that breaks the formal definition is
+// discarded in favour of the default, or ignored, as RFC 9989 §4.8 and
+// RFC 7489 §6.3 require ("syntax errors in the remainder of the record MUST
+// be discarded in favor of default values (if any) or ignored outright"),
+// and named in Record.Discarded: a control byte in an unknown tag's value
+// does not cost the record its p.
 func Parse(record string) (*Record, error) {
-	if len(record) > MaxRecordLen {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLong, len(record), MaxRecordLen)
+	rec, err := parse(record)
+	if err != nil {
+		return nil, err
 	}
-	if i := controlIndex(record); i >= 0 {
-		return nil, fmt.Errorf("%w %q at byte %d", ErrControlChar, record[i:i+1], i)
-	}
+	return rec, nil
+}
+
+// parse is Parse for discovery: for a DMARC record whose policy is unusable
+// it returns the record as far as it was read (its psd tag still steers the
+// tree walk, RFC 9989 §4.10) together with the error. It returns a nil
+// record only with ErrNotDMARC.
+func parse(record string) (*Record, error) {
 	segs := strings.Split(record, ";")
 	if !versionTag(segs[0]) {
 		return nil, ErrNotDMARC
@@ -114,9 +139,16 @@ func Parse(record string) (*Record, error) {
 
 	rec := &Record{Pct: 100, ADKIM: "r", ASPF: "r", FO: []string{"0"}, RI: 86400, RF: "afrf", PSD: "u"}
 	warn := func(format string, args ...any) { rec.Warnings = append(rec.Warnings, fmt.Sprintf(format, args...)) }
+	// discard records a syntax error that receivers discard (RFC 9989 §4.8).
+	discard := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		rec.Discarded = append(rec.Discarded, msg)
+		rec.Warnings = append(rec.Warnings, msg)
+	}
 	values := map[string]string{}
 	seen := map[string]bool{"v": true}
 	var order []string
+	var dup error
 	for _, seg := range segs[1:] {
 		seg = strings.Trim(seg, " \t")
 		if seg == "" {
@@ -126,11 +158,18 @@ func Parse(record string) (*Record, error) {
 		name = strings.ToLower(strings.Trim(name, " \t"))
 		value = strings.Trim(value, " \t")
 		if !ok || !isAlpha(name) {
-			warn("malformed tag %s ignored", printable(seg))
+			discard("malformed tag %s ignored", printable(seg))
 			continue
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("%w %s", ErrDuplicateTag, name)
+			// RFC 9989 §4.7 takes its tag-value syntax from DKIM, where a
+			// duplicate tag makes the entire tag-list invalid (RFC 6376
+			// §3.2). The first value is kept so that the walk can still
+			// read psd.
+			if dup == nil {
+				dup = fmt.Errorf("%w %s", ErrDuplicateTag, name)
+			}
+			continue
 		}
 		seen[name] = true
 		order = append(order, name)
@@ -142,12 +181,21 @@ func Parse(record string) (*Record, error) {
 	}
 	for _, name := range order {
 		v := values[name]
+		if name == "p" || name == "sp" || name == "np" {
+			continue // handled below, once rua is known
+		}
+		if !isValue(v) {
+			// Not a dmarc-value (printing ASCII but ";", at least one):
+			// the whole tag is a syntax error, unknown tags included.
+			discard("%s=%s ignored: not a valid tag value", name, printable(v))
+			continue
+		}
 		switch name {
-		case "p", "sp", "np": // handled below, once rua is known
 		case "rua":
-			rec.RUA = parseURIs(name, v, warn)
+			rec.RUA = parseURIs(name, v, discard, warn)
+			rec.ruaSyntax = anySyntacticURI(v)
 		case "ruf":
-			rec.RUF = parseURIs(name, v, warn)
+			rec.RUF = parseURIs(name, v, discard, warn)
 		case "adkim", "aspf":
 			if lv := strings.ToLower(v); lv == "r" || lv == "s" {
 				if name == "adkim" {
@@ -156,14 +204,14 @@ func Parse(record string) (*Record, error) {
 					rec.ASPF = lv
 				}
 			} else {
-				warn("invalid %s=%s ignored (default r)", name, printable(v))
+				discard("invalid %s=%s ignored (default r)", name, printable(v))
 			}
 		case "pct":
-			warn("pct is obsolete in RFC 9989 (use t=y for testing)")
+			warn("pct is obsolete in RFC 9989, whose receivers ignore it (use t=y for testing)")
 			if n, err := strconv.Atoi(v); err == nil && isDigits(v) && n <= 100 {
 				rec.Pct = n
 			} else {
-				warn("invalid pct=%s ignored (default 100)", printable(v))
+				discard("invalid pct=%s ignored (default 100)", printable(v))
 			}
 		case "t":
 			switch strings.ToLower(v) {
@@ -171,54 +219,54 @@ func Parse(record string) (*Record, error) {
 				rec.Testing = true
 			case "n":
 			default:
-				warn("invalid t=%s ignored (default n)", printable(v))
+				discard("invalid t=%s ignored (default n)", printable(v))
 			}
 		case "fo":
 			if fo, ok := parseFO(v); ok {
 				rec.FO = fo
 			} else {
-				warn("invalid fo=%s ignored (default 0)", printable(v))
+				discard("invalid fo=%s ignored (default 0)", printable(v))
 			}
 		case "ri":
 			warn("ri is obsolete in RFC 9989")
 			if n, err := strconv.ParseUint(v, 10, 32); err == nil && isDigits(v) {
 				rec.RI = uint32(n)
 			} else {
-				warn("invalid ri=%s ignored (default 86400)", printable(v))
+				discard("invalid ri=%s ignored (default 86400)", printable(v))
 			}
 		case "rf":
 			warn("rf is obsolete in RFC 9989")
 			if lv := strings.ToLower(v); validRF(lv) {
 				rec.RF = lv
 			} else {
-				warn("invalid rf=%s ignored (default afrf)", printable(v))
+				discard("invalid rf=%s ignored (default afrf)", printable(v))
 			}
 		case "psd":
 			switch lv := strings.ToLower(v); lv {
 			case "y", "n", "u":
 				rec.PSD = lv
 			default:
-				warn("invalid psd=%s ignored (default u)", printable(v))
+				discard("invalid psd=%s ignored (default u)", printable(v))
 			}
 		default:
 			rec.Unknown = append(rec.Unknown, name)
 		}
 	}
 
-	// Policies. RFC 7489 §6.6.3 step 6 and RFC 9989 §4.10.1 agree: a record
-	// whose p is invalid, or whose sp (RFC 9989: or np) is invalid, is treated
-	// as if it said p=none when its rua holds at least one valid URI, and
-	// otherwise no DMARC processing happens at all. We follow that literally:
-	// with a valid rua the whole record becomes p=none (sp and np included)
-	// with a warning; without one Parse fails, so Discover reports the record
-	// invalid. An absent p is not invalid in RFC 9989 (§4.7: "treated as if
-	// it included p=none"), so it becomes none with a warning whatever rua says;
-	// RFC 7489 required p, and the warning says so.
+	// Policies. RFC 9989 §4.10.1 and RFC 7489 §6.6.3 step 6 agree: a record
+	// that "does not contain a valid p tag, or contains an sp or np tag that
+	// is not valid" is treated as if it said p=none when its rua holds at
+	// least one syntactically valid URI, and otherwise gets no DMARC
+	// processing at all. An absent p is "not a valid p tag" by that text
+	// (RFC 9989 §4.7's "treated as if it included p=none" points there), so
+	// it takes the same road. With a valid rua the whole record becomes
+	// p=none, sp and np included, with a warning; without one parse fails,
+	// so Discover reports the record invalid.
 	rec.Policy = PolicyNone
-	if !seen["p"] {
-		warn("no p tag: treated as p=none (RFC 9989 §4.7; RFC 7489 requires p)")
-	}
 	var bad *policyError
+	if !seen["p"] {
+		bad = &policyError{tag: "p"}
+	}
 	for _, name := range []string{"p", "sp", "np"} {
 		v, ok := values[name]
 		if !ok {
@@ -227,7 +275,7 @@ func Parse(record string) (*Record, error) {
 		p, valid := parsePolicy(v)
 		if !valid {
 			if bad == nil {
-				bad = &policyError{name, v}
+				bad = &policyError{tag: name, value: v, present: true}
 			}
 			continue
 		}
@@ -241,10 +289,10 @@ func Parse(record string) (*Record, error) {
 		}
 	}
 	if bad != nil {
-		if len(rec.RUA) == 0 {
-			return nil, bad
+		if !rec.ruaSyntax {
+			return rec, bad
 		}
-		warn("%s: treated as p=none because rua is valid (RFC 7489 §6.6.3, RFC 9989 §4.10.1)",
+		discard("%s: treated as p=none because rua holds a valid URI (RFC 9989 §4.10.1, RFC 7489 §6.6.3)",
 			strings.TrimPrefix(bad.Error(), "dmarc: "))
 		rec.Policy, rec.SubdomainPolicy, rec.NonexistentPolicy = PolicyNone, PolicyNone, PolicyNone
 	}
@@ -254,7 +302,24 @@ func Parse(record string) (*Record, error) {
 	if rec.NonexistentPolicy == "" {
 		rec.NonexistentPolicy = rec.SubdomainPolicy
 	}
+	if dup != nil {
+		return rec, dup
+	}
 	return rec, nil
+}
+
+// isValue reports whether v is a dmarc-value: one or more printing ASCII
+// characters (%x20-3A / %x3C-7E; the ";" cannot occur, it separates tags).
+func isValue(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func parsePolicy(v string) (Policy, bool) {
@@ -301,14 +366,14 @@ func validRF(v string) bool {
 }
 
 // parseURIs parses a comma-separated rua or ruf list, keeping the valid URIs.
-func parseURIs(tag, v string, warn func(string, ...any)) []URI {
+func parseURIs(tag, v string, discard, warn func(string, ...any)) []URI {
 	var out []URI
 	sized := false
 	for _, raw := range strings.Split(v, ",") {
 		raw = strings.Trim(raw, " \t")
 		u, err := parseURI(raw)
 		if err != nil {
-			warn("invalid %s URI %s ignored: %v", tag, printable(raw), err)
+			discard("invalid %s URI %s ignored: %v", tag, printable(raw), err)
 			continue
 		}
 		sized = sized || u.Size > 0
@@ -365,6 +430,63 @@ func parseURI(raw string) (URI, error) {
 		}
 	}
 	return u, nil
+}
+
+// anySyntacticURI reports whether a rua list holds at least one
+// syntactically valid URI, the test RFC 9989 §4.10.1 puts to a record whose
+// policy is unusable: an RFC 3986 scheme, a colon and at least one URI
+// character after it (the obsolete !size suffix allowed). It asks for no
+// more than syntax: a mailto: whose address is malformed still counts here,
+// though parseURIs drops it from the report destinations.
+func anySyntacticURI(v string) bool {
+	for _, raw := range strings.Split(v, ",") {
+		raw = strings.Trim(raw, " \t")
+		if i := strings.LastIndexByte(raw, '!'); i >= 0 {
+			if _, ok := parseSize(raw[i+1:]); !ok {
+				continue
+			}
+			raw = raw[:i]
+		}
+		if syntacticURI(raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// syntacticURI checks scheme ":" 1*uri-char, where a uri-char is one of
+// RFC 3986's unreserved or reserved characters or a %-escape.
+func syntacticURI(s string) bool {
+	colon := strings.IndexByte(s, ':')
+	if colon < 1 || colon == len(s)-1 || !isAlphaByte(s[0]) {
+		return false
+	}
+	for i := 1; i < colon; i++ {
+		c := s[i]
+		if !isAlphaByte(c) && (c < '0' || c > '9') && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	for i := colon + 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlphaByte(c), c >= '0' && c <= '9', strings.IndexByte("-._~:/?#[]@!$&'()*+,;=", c) >= 0:
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isAlphaByte(c byte) bool {
+	c |= 0x20
+	return c >= 'a' && c <= 'z'
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || (c|0x20) >= 'a' && (c|0x20) <= 'f'
 }
 
 // parseSize parses the obsolete report size limit: 1*DIGIT ["k"/"m"/"g"/"t"]

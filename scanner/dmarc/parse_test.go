@@ -21,12 +21,13 @@ func mailto(addr string) URI {
 
 func TestParse(t *testing.T) {
 	tests := []struct {
-		name     string
-		record   string
-		want     func(*Record) // applied to defaults(); nil when an error is wanted
-		wantWarn []string      // substrings, each in some warning; nil: no warnings
-		wantErr  error
-		wantMsg  string // exact error text, when set
+		name        string
+		record      string
+		want        func(*Record) // applied to defaults(); nil when an error is wanted
+		wantWarn    []string      // substrings, each in some warning; nil: no warnings
+		wantDiscard int           // len(Discarded), when set
+		wantErr     error
+		wantMsg     string // exact error text, when set
 	}{
 		{name: "minimal none", record: "v=DMARC1; p=none", want: func(*Record) {}},
 		{name: "reject with rua", record: "v=DMARC1; p=reject; rua=mailto:dmarc@example.com",
@@ -68,11 +69,39 @@ func TestParse(t *testing.T) {
 		{name: "duplicate tag differing in case", record: "v=DMARC1; p=reject; rua=mailto:a@x.example; RUA=mailto:b@x.example",
 			wantErr: ErrDuplicateTag},
 		{name: "duplicate v", record: "v=DMARC1; p=reject; v=DMARC1", wantErr: ErrDuplicateTag},
-		{name: "control byte", record: "v=DMARC1; p=reject\x00", wantErr: ErrControlChar,
-			wantMsg: `dmarc: control character "\x00" at byte 18`},
-		{name: "newline is a control byte", record: "v=DMARC1;\np=reject", wantErr: ErrControlChar},
-		{name: "DEL is a control byte", record: "v=DMARC1; p=reject\x7f", wantErr: ErrControlChar},
-		{name: "too long", record: "v=DMARC1; p=reject; x=" + strings.Repeat("a", MaxRecordLen), wantErr: ErrTooLong},
+		{name: "control byte in p makes p invalid", record: "v=DMARC1; p=reject\x00", wantErr: ErrInvalidPolicy,
+			wantMsg: `dmarc: invalid p="reject\x00"`},
+		{name: "control byte in p with a valid rua is none", record: "v=DMARC1; p=reject\x00; rua=mailto:d@example.com",
+			want:     func(r *Record) { r.RUA = []URI{mailto("d@example.com")} },
+			wantWarn: []string{`invalid p="reject\x00": treated as p=none`}, wantDiscard: 1},
+		{name: "a newline is not WSP: the p tag is malformed, so there is no p", record: "v=DMARC1;\np=reject",
+			wantErr: ErrInvalidPolicy, wantMsg: "dmarc: no p tag"},
+		{name: "control byte in an unknown tag is discarded", record: "v=DMARC1; p=reject; x=a\x01b",
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
+			wantWarn: []string{`x="a\x01b" ignored: not a valid tag value`}, wantDiscard: 1},
+		{name: "DEL in a known tag is discarded", record: "v=DMARC1; p=reject; adkim=s\x7f",
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
+			wantWarn: []string{`adkim="s\x7f" ignored`}, wantDiscard: 1},
+		{name: "trailing NUL after a valid rua is discarded", record: "v=DMARC1; p=reject; rua=mailto:d@example.com;\x00",
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+				r.RUA = []URI{mailto("d@example.com")}
+			},
+			wantWarn: []string{`malformed tag "\x00" ignored`}, wantDiscard: 1},
+		{name: "empty value is not a tag value", record: "v=DMARC1; p=reject; rua=",
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+			},
+			wantWarn: []string{"rua= ignored"}, wantDiscard: 1},
+		{name: "more than 4096 bytes is judged by its content", record: "v=DMARC1; p=reject; x=" + strings.Repeat("a", 5000),
+			want: func(r *Record) {
+				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
+				r.Unknown = []string{"x"}
+			}},
 		{name: "invalid p without rua", record: "v=DMARC1; p=bogus", wantErr: ErrInvalidPolicy,
 			wantMsg: "dmarc: invalid p=bogus"},
 		{name: "invalid p with a valid rua is none", record: "v=DMARC1; p=bogus; rua=mailto:d@example.com",
@@ -88,8 +117,11 @@ func TestParse(t *testing.T) {
 		{name: "empty p without rua", record: "v=DMARC1; p=", wantErr: ErrInvalidPolicy},
 		{name: "no p with a valid rua is none", record: "v=DMARC1; rua=mailto:d@example.com",
 			want: func(r *Record) { r.RUA = []URI{mailto("d@example.com")} }, wantWarn: []string{"no p tag"}},
-		{name: "no p and no rua is none (RFC 9989 §4.7)", record: "v=DMARC1",
-			want: func(*Record) {}, wantWarn: []string{"no p tag"}},
+		{name: "no p and no rua: no DMARC processing (RFC 9989 §4.10.1)", record: "v=DMARC1",
+			wantErr: ErrInvalidPolicy, wantMsg: "dmarc: no p tag"},
+		{name: "no p with only a malformed rua", record: "v=DMARC1; rua=dmarc@example.com", wantErr: ErrInvalidPolicy},
+		{name: "invalid p with a syntactically valid but undeliverable rua is none", record: "v=DMARC1; p=bogus; rua=mailto:nobody",
+			want: func(*Record) {}, wantWarn: []string{"invalid p=bogus: treated as p=none", "invalid rua URI mailto:nobody"}, wantDiscard: 2},
 		{name: "p not directly after v", record: "v=DMARC1; rua=mailto:d@example.com; p=reject",
 			want: func(r *Record) {
 				r.Policy, r.SubdomainPolicy, r.NonexistentPolicy = PolicyReject, PolicyReject, PolicyReject
@@ -110,7 +142,7 @@ func TestParse(t *testing.T) {
 		{name: "bad alignment, t, psd, fo, ri and rf fall back to defaults",
 			record: "v=DMARC1; p=none; adkim=x; aspf=; t=maybe; psd=q; fo=0:1; ri=soon; rf=iodef",
 			want:   func(*Record) {},
-			wantWarn: []string{"invalid adkim=x", "invalid aspf=", "invalid t=maybe", "invalid psd=q",
+			wantWarn: []string{"invalid adkim=x", "aspf= ignored", "invalid t=maybe", "invalid psd=q",
 				"invalid fo=0:1", "invalid ri=soon", "invalid rf=iodef"}},
 		{name: "fo repeated value", record: "v=DMARC1; p=none; fo=d:d", want: func(*Record) {},
 			wantWarn: []string{"invalid fo=d:d"}},
@@ -139,7 +171,7 @@ func TestParse(t *testing.T) {
 				r.RUA = []URI{{Raw: "MAILTO:d@Example.COM?subject=x", Scheme: "mailto", Address: "d@Example.COM"}}
 			}},
 		{name: "non-ASCII value is quoted in warnings", record: "v=DMARC1; p=none; adkim=é",
-			want: func(*Record) {}, wantWarn: []string{`invalid adkim="é"`}},
+			want: func(*Record) {}, wantWarn: []string{`adkim="é" ignored`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +191,10 @@ func TestParse(t *testing.T) {
 			want := defaults()
 			tt.want(want)
 			warnings := got.Warnings
-			got.Warnings = nil
+			if tt.wantDiscard != 0 && len(got.Discarded) != tt.wantDiscard {
+				t.Errorf("Discarded = %q; want %d entries", got.Discarded, tt.wantDiscard)
+			}
+			got.Warnings, got.Discarded, got.ruaSyntax = nil, nil, false
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Parse(%q)\n got %+v;\nwant %+v", tt.record, got, want)
 			}

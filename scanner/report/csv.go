@@ -17,6 +17,7 @@ var csvFixed = []string{
 	"status", "mail", "provider", "gateway", "mailbox", "confidence", "mx_hosts", "senders",
 	"spf_status", "spf_all", "spf_lookups", "dmarc_status", "dmarc_policy", "dmarc_pct",
 	"findings", "error", "tenant", "reseller", "mailbox_evidence",
+	"dmarc_applied_policy", "dmarc_testing",
 }
 
 // csvReport writes one row per result, flushed as written. Lists are joined
@@ -77,6 +78,7 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		strings.Join(hosts, ";"), strings.Join(r.Senders, ";"),
 		r.SPF.Status, r.SPF.All, lookups, r.DMARC.Status, r.DMARC.Policy, pct,
 		strings.Join(ids, ";"), r.Error, r.Tenant, r.Reseller, strings.Join(r.MailboxEvidence, ";"),
+		r.DMARC.AppliedPolicy, yes(r.DMARC.Testing),
 	)
 	return c.row(row)
 }
@@ -84,6 +86,14 @@ func (c *csvReport) Write(r *scanner.Result) error {
 func (c *csvReport) End(scanner.Summary) error {
 	c.w.Flush()
 	return c.w.Error()
+}
+
+// yes is "y" for true and "" for false, as a DMARC record writes t=y.
+func yes(b bool) string {
+	if b {
+		return "y"
+	}
+	return ""
 }
 
 // row writes cells through CSVCell and flushes.

@@ -154,7 +154,8 @@ func spfCell(s scanner.SPF) string {
 }
 
 // dmarcCell is the policy in record syntax ("p=reject", with "pct=50" when
-// only part of the mail is covered), or the status: "missing", "invalid",
+// only part of the mail is covered), what receivers apply when the record
+// says t=y and that lowers the policy ("quarantine (t=y)"), or the status: "missing", "invalid",
 // "temperror".
 func dmarcCell(d scanner.DMARC) string {
 	switch d.Status {
@@ -165,6 +166,9 @@ func dmarcCell(d scanner.DMARC) string {
 	case "ok":
 		if d.Policy == "" {
 			return "ok"
+		}
+		if d.Testing && d.AppliedPolicy != "" && d.AppliedPolicy != d.Policy {
+			return d.AppliedPolicy + " (t=y)"
 		}
 		s := "p=" + d.Policy
 		if d.Pct != nil && *d.Pct < 100 {

@@ -42,7 +42,7 @@ func fixtures() []*scanner.Result {
 			SPF: scanner.SPF{Status: "ok", Record: "v=spf1 include:spf.protection.outlook.com -all", All: "fail",
 				Lookups: 1, Includes: []string{"spf.protection.outlook.com"}},
 			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=reject; rua=mailto:d@alpha2024.example", Policy: "reject",
-				RUA: []string{"mailto:d@alpha2024.example"}, Source: "_dmarc.alpha2024.example"},
+				RUA: []string{"mailto:d@alpha2024.example"}, Source: "_dmarc.alpha2024.example", AppliedPolicy: "reject"},
 			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
 			Findings: []scanner.Finding{
 				{ID: "mta-sts-missing", Severity: scanner.SeverityLow, Message: "no MTA-STS record", Fix: "publish MTA-STS"},
@@ -62,7 +62,8 @@ func fixtures() []*scanner.Result {
 			Tenant:          "0012ab34", Senders: []string{"proofpoint", "microsoft"},
 			SPF: scanner.SPF{Status: "ok", Record: "v=spf1 include:spf-0012ab34.pphosted.com include:spf.protection.outlook.com ~all",
 				All: "softfail", Lookups: 3, Includes: []string{"spf-0012ab34.pphosted.com", "spf.protection.outlook.com"}},
-			DMARC:  scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=none; pct=50", Policy: "none", Pct: intp(50), Source: "_dmarc.beta2020.example"},
+			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=none; pct=50; t=y", Policy: "none", Pct: intp(50), Source: "_dmarc.beta2020.example",
+				AppliedPolicy: "none", Testing: true, Warnings: []string{"pct is obsolete in RFC 9989, whose receivers ignore it (use t=y for testing)"}},
 			MTASTS: scanner.Policy{Status: "ok", Record: "v=STSv1; id=1"}, TLSRPT: scanner.Policy{Status: "ok", Record: "v=TLSRPTv1; rua=mailto:t@beta2020.example"},
 			Findings: []scanner.Finding{
 				{ID: "dmarc-not-enforced", Severity: scanner.SeverityMedium, Message: "DMARC policy is p=none", Fix: "move to p=quarantine"},
@@ -308,7 +309,8 @@ func TestCSVHasNoFormulaCellsAndStableColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantHeader := "domain,candidate,party,year,label_status,status,mail,provider,gateway,mailbox,confidence,mx_hosts,senders," +
-		"spf_status,spf_all,spf_lookups,dmarc_status,dmarc_policy,dmarc_pct,findings,error,tenant,reseller,mailbox_evidence"
+		"spf_status,spf_all,spf_lookups,dmarc_status,dmarc_policy,dmarc_pct,findings,error,tenant,reseller,mailbox_evidence," +
+		"dmarc_applied_policy,dmarc_testing"
 	if got := strings.Join(recs[0], ","); got != wantHeader {
 		t.Errorf("got header %s; want %s", got, wantHeader)
 	}
@@ -593,6 +595,7 @@ func TestCells(t *testing.T) {
 		{"dmarc monitoring", dmarcCell(scanner.DMARC{Status: "ok", Policy: "none"}), "p=none"},
 		{"dmarc partial", dmarcCell(scanner.DMARC{Status: "ok", Policy: "quarantine", Pct: intp(25)}), "p=quarantine pct=25"},
 		{"dmarc full pct", dmarcCell(scanner.DMARC{Status: "ok", Policy: "reject", Pct: intp(100)}), "p=reject"},
+		{"dmarc testing", dmarcCell(scanner.DMARC{Status: "ok", Policy: "reject", AppliedPolicy: "quarantine", Testing: true}), "quarantine (t=y)"},
 		{"dmarc missing", dmarcCell(scanner.DMARC{Status: "none"}), "missing"},
 		{"dmarc lookup failed", dmarcCell(scanner.DMARC{Status: "temperror"}), "temperror"},
 		{"no findings", findingsCell(&scanner.Result{}), "-"},

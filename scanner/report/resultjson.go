@@ -33,7 +33,7 @@ const resultShape = `scanner.Result{Domain string "domain";Input string "input,o
 	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty"}` +
 	` scanner.SPF{Status string "status";Record string "record,omitempty";All string "all,omitempty";Lookups int "lookups";VoidLookups int "void_lookups";Includes []string "includes";Tree []*scanner.SPFNode "tree,omitempty";Error string "error,omitempty"}` +
 	` scanner.SPFNode{Name string "name";Via string "via";Status string "status";Error string "error,omitempty";Children []*scanner.SPFNode "children,omitempty"}` +
-	` scanner.DMARC{Status string "status";Record string "record,omitempty";Policy string "policy,omitempty";SubdomainPolicy string "subdomain_policy,omitempty";Pct *int "pct,omitempty";RUA []string "rua,omitempty";RUF []string "ruf,omitempty";Source string "source,omitempty";Inherited bool "inherited,omitempty";OrgDomain string "org_domain,omitempty";Error string "error,omitempty"}` +
+	` scanner.DMARC{Status string "status";Record string "record,omitempty";Policy string "policy,omitempty";SubdomainPolicy string "subdomain_policy,omitempty";Pct *int "pct,omitempty";RUA []string "rua,omitempty";RUF []string "ruf,omitempty";Source string "source,omitempty";Inherited bool "inherited,omitempty";OrgDomain string "org_domain,omitempty";Error string "error,omitempty";AppliedPolicy string "applied_policy,omitempty";Testing bool "testing,omitempty";NonexistentPolicy string "nonexistent_policy,omitempty";PSDPolicy bool "psd_policy,omitempty";MultipleRecords []string "multiple_records,omitempty";Warnings []string "warnings,omitempty"}` +
 	` scanner.Policy{Status string "status";Record string "record,omitempty";Error string "error,omitempty"}` +
 	` scanner.Finding{ID string "id";Severity scanner.Severity "severity";Message string "message";Fix string "fix,omitempty"}`
 
@@ -274,6 +274,20 @@ func (e *resultEncoder) dmarc(b []byte, d *scanner.DMARC) []byte {
 	}
 	b = e.optStr(b, `,"org_domain":`, d.OrgDomain)
 	b = e.optStr(b, `,"error":`, d.Error)
+	b = e.optStr(b, `,"applied_policy":`, d.AppliedPolicy)
+	if d.Testing {
+		b = append(b, `,"testing":true`...)
+	}
+	b = e.optStr(b, `,"nonexistent_policy":`, d.NonexistentPolicy)
+	if d.PSDPolicy {
+		b = append(b, `,"psd_policy":true`...)
+	}
+	if len(d.MultipleRecords) > 0 {
+		b = e.strs(append(b, `,"multiple_records":`...), d.MultipleRecords)
+	}
+	if len(d.Warnings) > 0 {
+		b = e.strs(append(b, `,"warnings":`...), d.Warnings)
+	}
 	return append(b, '}')
 }
 

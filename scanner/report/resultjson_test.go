@@ -113,7 +113,8 @@ func FuzzAppendResult(f *testing.F) {
 			Confidence: scanner.Confidence(a), Reseller: b, Tenant: c, Senders: strs(4),
 			SPF: scanner.SPF{Status: a, Record: b, All: c, Lookups: int(n), VoidLookups: int(n / 2), Includes: strs(6), Tree: tree, Error: c},
 			DMARC: scanner.DMARC{Status: a, Record: b, Policy: c, SubdomainPolicy: a, Pct: pct, RUA: strs(8), RUF: strs(10),
-				Source: b, Inherited: bit(27), OrgDomain: c, Error: a},
+				Source: b, Inherited: bit(27), OrgDomain: c, Error: a, AppliedPolicy: b, Testing: bit(28), NonexistentPolicy: c,
+				PSDPolicy: bit(29), MultipleRecords: strs(12), Warnings: strs(14)},
 			MTASTS: scanner.Policy{Status: a, Record: b, Error: c}, TLSRPT: scanner.Policy{Status: c},
 			Findings: findings,
 		}

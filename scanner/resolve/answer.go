@@ -131,7 +131,13 @@ func lower(c byte) byte {
 	return c
 }
 
+// rcodeString names a DNS message's rcode. 16 is BADVERS in a message's
+// header and OPT record (RFC 6891 §9); miekg/dns names it BADSIG, its TSIG
+// meaning (RFC 8945), which a reply's rcode never has.
 func rcodeString(rcode int) string {
+	if rcode == dns.RcodeBadVers {
+		return "BADVERS"
+	}
 	if s, ok := dns.RcodeToString[rcode]; ok {
 		return s
 	}

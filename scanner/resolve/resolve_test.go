@@ -110,6 +110,15 @@ func TestStatusesStayDistinct(t *testing.T) {
 			return dnstest.Action{Rcode: dns.RcodeFormatError}
 		case "notimp.example.com.":
 			return dnstest.Action{Rcode: dns.RcodeNotImplemented}
+		case "badvers.example.com.":
+			// An extended rcode: the upper bits travel in the OPT record.
+			return dnstest.Action{Mutate: func(m *dns.Msg) {
+				m.Answer = nil
+				if m.IsEdns0() == nil {
+					m.SetEdns0(1232, false)
+				}
+				m.Rcode = dns.RcodeBadVers
+			}}
 		case "timeout.example.com.":
 			return dnstest.Action{Drop: true}
 		}
@@ -130,6 +139,7 @@ func TestStatusesStayDistinct(t *testing.T) {
 		{"timeout.example.com", StatusTimeout, NoRcode, ErrTimeout},
 		{"formerr.example.com", StatusError, dns.RcodeFormatError, ErrRcode},
 		{"notimp.example.com", StatusError, dns.RcodeNotImplemented, ErrRcode},
+		{"badvers.example.com", StatusError, dns.RcodeBadVers, ErrRcode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +157,10 @@ func TestStatusesStayDistinct(t *testing.T) {
 	}
 	if a := c.Query(context.Background(), "notimp.example.com", dns.TypeA); !strings.Contains(a.Err.Error(), "NOTIMP") {
 		t.Errorf("got %q; want the rcode name in the error", a.Err)
+	}
+	// miekg/dns names 16 BADSIG (its TSIG meaning); in a reply it is BADVERS.
+	if a := c.Query(context.Background(), "badvers.example.com", dns.TypeA); !strings.Contains(a.Err.Error(), "BADVERS") {
+		t.Errorf("got %q; want BADVERS in the error", a.Err)
 	}
 }
 

@@ -31,7 +31,9 @@ type Analysis struct {
 	// All is the effective "all": the result of the apex's all mechanism, or
 	// of its redirect= target's, followed through redirects. ResultNone means
 	// no all and no redirect: evaluation then ends in neutral (§4.7), as
-	// "?all" would, but the record does not say so.
+	// "?all" would, but the record does not say so. It is "" when the record
+	// that decides it was never read: the apex lookup, or a redirect target's,
+	// failed (temperror), or when there is no record or it does not parse.
 	All         Result
 	Lookups     int     // DNS-querying terms over the tree (include a mx ptr exists redirect)
 	VoidLookups int     // terms whose query found no name or no records
@@ -98,16 +100,19 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 	name, ok := validDomain(domain)
 	if !ok {
 		a.Status, a.Err = StatusNone, fmt.Sprintf("%v %+q", ErrInvalidDomain, domain)
+		a.All = "" // there is no record to read
 		return a
 	}
 	txts, err := w.lookupTXT(name)
 	if err != nil {
 		w.fail(StatusTemperror, err)
+		a.All = "" // nothing was read
 		return a
 	}
 	recs := spfRecords(txts)
 	if len(recs) == 0 {
 		a.Status, a.Err = StatusNone, fmt.Sprintf("%v at %s", ErrNoRecord, name)
+		a.All = "" // there is no record to read
 		return a
 	}
 	a.Record = recs[0]
@@ -118,6 +123,7 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 	rec, err := opts.Parsed.Parse(recs[0])
 	if err != nil {
 		w.fail(StatusPermerror, err)
+		a.All = "" // a record that does not parse says nothing about its all
 		return a
 	}
 	w.path = []string{strings.ToLower(name)}
@@ -253,6 +259,9 @@ func (w *walker) follow(name, via, term string, depth int) (*Node, Result) {
 	failNode := func(s Status, err error) (*Node, Result) {
 		n.Status, n.Err = s, err.Error()
 		w.fail(s, err)
+		if s == StatusTemperror {
+			return n, "" // a redirect target that was not read decides nothing
+		}
 		return n, ResultNone
 	}
 	lower := strings.ToLower(name)

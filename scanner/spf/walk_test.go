@@ -169,6 +169,54 @@ func TestWalkAll(t *testing.T) {
 			}
 		})
 	}
+	// What was never read is not "none" (issue 12): the apex lookup or a
+	// redirect target's failing leaves All empty; an include failing does
+	// not touch the apex's own all.
+	failing := []struct {
+		name, record string
+		want         spf.Result
+	}{
+		{"apex lookup failed", "", ""},
+		{"redirect target failed", "v=spf1 redirect=down.example.com", ""},
+		{"include failed, all read", "v=spf1 include:down.example.com -all", spf.ResultFail},
+	}
+	for _, tt := range failing {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			if tt.record == "" {
+				f.fail("example.com", 0, errFakeTimeout)
+			} else {
+				f.txt("example.com", tt.record)
+			}
+			f.fail("down.example.com", 0, errFakeTimeout)
+			a := walk(f, "example.com")
+			if a.Status != spf.StatusTemperror || a.All != tt.want {
+				t.Errorf("got status %v all %q; want temperror, %q", a.Status, a.All, tt.want)
+			}
+		})
+	}
+	// No record, or one that does not parse, has no all to report either.
+	unread := []struct {
+		name, record string
+		status       spf.Status
+	}{
+		{"no record", "", spf.StatusNone},
+		{"record does not parse", "v=spf1 ipv4:192.0.2.1 -all", spf.StatusPermerror},
+	}
+	for _, tt := range unread {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			if tt.record != "" {
+				f.txt("example.com", tt.record)
+			} else {
+				f.txt("example.com", "google-site-verification=abc")
+			}
+			a := walk(f, "example.com")
+			if a.Status != tt.status || a.All != "" {
+				t.Errorf("got status %v all %q; want %v, no all", a.Status, a.All, tt.status)
+			}
+		})
+	}
 	t.Run("redirect ignored next to all costs no lookup", func(t *testing.T) {
 		f := newFake().txt("example.com", "v=spf1 -all redirect=other.example.com")
 		if a := walk(f, "example.com"); a.Lookups != 0 || len(a.Includes) != 0 || f.count() != 1 {
