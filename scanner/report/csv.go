@@ -16,7 +16,7 @@ import (
 var csvFixed = []string{
 	"status", "mail", "provider", "gateway", "mailbox", "confidence", "mx_hosts", "senders",
 	"spf_status", "spf_all", "spf_lookups", "dmarc_status", "dmarc_policy", "dmarc_pct",
-	"findings", "error", "tenant", "reseller", "mailbox_evidence",
+	"findings", "error", "tenant", "reseller", "mailbox_evidence", "match",
 }
 
 // csvReport writes one row per result, flushed as written. Lists are joined
@@ -77,6 +77,7 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		strings.Join(hosts, ";"), strings.Join(r.Senders, ";"),
 		r.SPF.Status, r.SPF.All, lookups, r.DMARC.Status, r.DMARC.Policy, pct,
 		strings.Join(ids, ";"), r.Error, r.Tenant, r.Reseller, strings.Join(r.MailboxEvidence, ";"),
+		matchCell(r, c.opt, ";"),
 	)
 	return c.row(row)
 }

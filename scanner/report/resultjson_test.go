@@ -97,7 +97,7 @@ func FuzzAppendResult(f *testing.F) {
 		}
 		var mx []scanner.MX
 		if !bit(24) {
-			mx = []scanner.MX{{Preference: uint16(n), Host: a, Provider: b, Product: c, Addresses: strs(0), Status: "ok"}, {}}
+			mx = []scanner.MX{{Preference: uint16(n), Host: a, Provider: b, Product: c, Addresses: strs(0), Status: "ok", Canonical: b, Appliance: c}, {}}
 		}
 		var findings []scanner.Finding
 		if !bit(25) {
@@ -107,6 +107,13 @@ func FuzzAppendResult(f *testing.F) {
 		if bit(26) {
 			tree = []*scanner.SPFNode{node, nil}
 		}
+		var match []scanner.Match
+		switch {
+		case bit(28):
+			match = []scanner.Match{}
+		case bit(29):
+			match = []scanner.Match{{Provider: a, Layer: scanner.Layer(b)}, {Provider: c}}
+		}
 		r := &scanner.Result{
 			Domain: a, Input: b, Unicode: c, Labels: labels, Line: int(n), Status: scanner.Status(a), Error: b,
 			Mail: scanner.Mail(c), MX: mx, Provider: a, Gateway: b, Mailbox: c, MailboxEvidence: strs(2),
@@ -115,7 +122,7 @@ func FuzzAppendResult(f *testing.F) {
 			DMARC: scanner.DMARC{Status: a, Record: b, Policy: c, SubdomainPolicy: a, Pct: pct, RUA: strs(8), RUF: strs(10),
 				Source: b, Inherited: bit(27), OrgDomain: c, Error: a},
 			MTASTS: scanner.Policy{Status: a, Record: b, Error: c}, TLSRPT: scanner.Policy{Status: c},
-			Findings: findings,
+			Findings: findings, Match: match,
 		}
 		checkSameAsMarshal(t, r)
 	})

@@ -89,7 +89,7 @@ func (t *table) Write(r *scanner.Result) error {
 		senders, gcell{text: spfCell(r.SPF)}, gcell{text: dmarcCell(r.DMARC)},
 		gcell{text: findingsCell(r), short: findingsShort(r), color: severityColor(r.Worst())})
 	if len(t.opt.Providers) > 0 {
-		c = append(c, gcell{text: matchCell(r, t.opt.Providers)})
+		c = append(c, gcell{text: or(matchCell(r, t.opt, ","))})
 	}
 	if t.opt.Findings {
 		t.addFindings(r)
@@ -273,6 +273,12 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 		}
 		for _, c := range l.counts {
 			fmt.Fprintf(w, "  %-*s  %*d of %d targets\n", idw, Clean(c.ID), nw, c.Count, s.Scanned)
+		}
+	}
+	if ml := matchLines(s); ml != nil {
+		fmt.Fprintf(w, "\nMatching %s\n", Clean(ml[0]))
+		for _, l := range ml[1:] {
+			fmt.Fprintf(w, "  %s\n", Clean(l))
 		}
 	}
 	w.WriteString("\n")
