@@ -81,11 +81,16 @@ type candidate struct {
 //
 //	high    a weight-3 signal, and no other candidate scores 3
 //	medium  a score of 2 or more (a weight-2 signal, or several kinds agreeing)
-//	low     a score of 1: one SPF term of the domain's own record, and nothing else
+//	low     a score of 1 (one SPF term of the domain's own record, nothing
+//	        else), and only behind a gateway
 //
 // A tie for the highest score names nobody: tied lists the candidates. So
-// does a tally of hints alone (every score 0).
-func decide(sigs []signal) (best *candidate, conf Confidence, tied []*candidate) {
+// does a tally of hints alone (every score 0), and a score of 1 when no
+// gateway stands in front: a gateway must hand the mail on, and the
+// provider the owner authorises is where it most likely goes, but an MX
+// host that is no gateway (an ISP's, an IT provider's) may well hold the
+// mailboxes itself.
+func decide(sigs []signal, gateway bool) (best *candidate, conf Confidence, tied []*candidate) {
 	cands := tally(sigs)
 	if len(cands) == 0 || cands[0].score == 0 {
 		return nil, "", nil
@@ -103,6 +108,9 @@ func decide(sigs []signal) (best *candidate, conf Confidence, tied []*candidate)
 		return nil, "", tied
 	}
 	best = cands[0]
+	if best.score < 2 && !gateway {
+		return nil, "", nil
+	}
 	switch {
 	case best.top >= weightStrong && runner < weightStrong:
 		conf = ConfidenceHigh
@@ -226,8 +234,11 @@ func (d *domainScan) attribute(ctx context.Context) {
 	// The MX is a gateway, a forwarder, the domain's own server or an
 	// unknown host: look behind it.
 	sigs := d.signals(ctx)
-	best, conf, tied := decide(sigs)
+	best, conf, tied := decide(sigs, r.Gateway != "")
 	r.MailboxEvidence = evidenceLines(sigs, best, tied)
+	if best == nil && tied == nil && slices.ContainsFunc(sigs, func(s signal) bool { return signalRules[s.kind].weight > 0 }) {
+		r.MailboxEvidence = append([]string{"one SPF include alone, and the MX host is no known gateway (it may hold the mailboxes itself): no mailbox host is named"}, r.MailboxEvidence...)
+	}
 	if best == nil {
 		r.Mailbox = ProviderUnknown
 		return

@@ -86,6 +86,12 @@ mx.chain.example.              CNAME relay.chain.example.
 relay.chain.example.           CNAME mx1.hc1234-56.iphmx.com.
 ownalias.example.              MX    10 mx.ownalias.example.
 mx.ownalias.example.           CNAME mail.isp.example.
+; The ISP's mail server, no gateway, with one SPF include of Outlook; and with autodiscover too.
+ispmx.example.                 MX    10 mail.isp.example.
+ispmx.example.                 TXT   "v=spf1 include:spf.protection.outlook.com -all"
+ispmxad.example.               MX    10 mail.isp.example.
+ispmxad.example.               TXT   "v=spf1 include:spf.protection.outlook.com -all"
+autodiscover.ispmxad.example.  CNAME autodiscover.outlook.com.
 
 ; --- 6. gateways the catalog knows, and appliances under the owner's name
 vipre.example.                 MX    10 dk.mx1.mailanyone.net.
@@ -176,6 +182,10 @@ func TestAttributionRules(t *testing.T) {
 			[]string{"autodiscover cname autodiscover.outlook.com", "spf include:spf.protection.outlook.com"}, nil},
 		{"the domain's own server outweighs one SPF include", "selfspf.example", "self-hosted", "", "self-hosted", scanner.ConfidenceMedium,
 			[]string{"candidate microsoft: spf include:spf.protection.outlook.com"}, nil},
+		{"one SPF include names nobody when the MX is no gateway", "ispmx.example", "unknown", "", "unknown", "",
+			[]string{"one SPF include alone, and the MX host is no known gateway", "candidate microsoft: spf include:spf.protection.outlook.com"}, nil},
+		{"autodiscover and SPF name the mailbox behind an ISP's MX", "ispmxad.example", "unknown", "", "microsoft", scanner.ConfidenceMedium,
+			[]string{"autodiscover cname autodiscover.outlook.com"}, nil},
 	}
 	got := scanTable(t, evidenceScanner(t, ""), tests)
 	for _, tt := range tests {
