@@ -105,11 +105,12 @@ func WriteCatalog(format string, w io.Writer, cat *providers.Catalog, opt Option
 }
 
 // catalogHeader is the column set of the catalog in table, csv and markdown.
-var catalogHeader = []string{"id", "key", "name", "kind", "mx", "spf", "source"}
+var catalogHeader = []string{"id", "key", "name", "kind", "mx", "spf", "source", "appliance"}
 
 // catalogRow returns a provider's cells, raw; lists are joined with sep.
 func catalogRow(p *providers.Provider, sep string) []string {
-	return []string{p.ID, p.Key, p.Name, string(p.Kind), strings.Join(p.MX, sep), strings.Join(p.SPF, sep), p.Source}
+	return []string{p.ID, p.Key, p.Name, string(p.Kind), strings.Join(p.MX, sep), strings.Join(p.SPF, sep), p.Source,
+		strings.Join(p.Appliance, sep)}
 }
 
 // The cells below are shared by the table and Markdown formats. They return
