@@ -246,7 +246,7 @@ func (d *domainScan) lookupMXAddresses(ctx context.Context) {
 	d.mxFacts = make(map[string]hostFacts, len(d.r.MX))
 	for i := range d.r.MX {
 		m := &d.r.MX[i]
-		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {
+		if isAddress(m.Host) {
 			d.mxFacts[m.Host] = hostFacts{status: resolve.StatusOK, literal: true}
 			m.Status = resolve.StatusOK
 			continue
