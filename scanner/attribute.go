@@ -35,20 +35,23 @@ const (
 	sigToken                          // a domain-verification TXT token: a tenant exists, not where mailboxes are
 )
 
-// signalRules weighs the kinds. Kinds of one group count once per provider,
+// signalRules weighs the kinds, in half points (README prints them in
+// points: 3, 3, 2, 2, 1.5, 1). Kinds of one group count once per provider,
 // the heaviest: one include tree is one SPF signal however many of the
 // provider's names it holds, two DKIM selectors one DKIM signal. Weight 0
-// is a hint.
+// is a hint. The domain's own MX host weighs a little less than a
+// provider-specific signal: an autodiscover CNAME to Outlook beside a
+// self-run MX host is the usual hybrid set-up, mailboxes in the cloud.
 var signalRules = [...]struct {
 	group  int
 	weight int
 }{
-	sigLowerMX:      {0, 3},
-	sigDKIMCNAME:    {1, 3},
-	sigDKIMKey:      {1, 2},
-	sigAutodiscover: {2, 2},
-	sigOwnMX:        {3, 2},
-	sigSPF:          {4, 1},
+	sigLowerMX:      {0, 6},
+	sigDKIMCNAME:    {1, 6},
+	sigDKIMKey:      {1, 4},
+	sigAutodiscover: {2, 4},
+	sigOwnMX:        {3, 3},
+	sigSPF:          {4, 2},
 	sigSPFVia:       {4, 0},
 	sigToken:        {5, 0},
 }
@@ -57,7 +60,9 @@ const (
 	signalGroups = 6
 	// weightStrong is evidence only the mailbox tenant could have
 	// published; it alone can make an answer high.
-	weightStrong = 3
+	weightStrong = 6
+	// weightSPF is one SPF signal: a total of no more is a low answer.
+	weightSPF = 2
 )
 
 type signal struct {
@@ -80,12 +85,13 @@ type candidate struct {
 // highest score wins, and the confidence follows the evidence:
 //
 //	high    a weight-3 signal, and no other candidate scores 3
-//	medium  a score of 2 or more (a weight-2 signal, or several kinds agreeing)
-//	low     a score of 1 (one SPF term of the domain's own record, nothing
-//	        else), and only behind a gateway
+//	medium  more than one SPF signal's worth (a weight-2 signal, the
+//	        domain's own MX host, or several kinds agreeing)
+//	low     one SPF term of the domain's own record and nothing else, and
+//	        only behind a gateway
 //
 // A tie for the highest score names nobody: tied lists the candidates. So
-// does a tally of hints alone (every score 0), and a score of 1 when no
+// does a tally of hints alone (every score 0), and one SPF signal when no
 // gateway stands in front: a gateway must hand the mail on, and the
 // provider the owner authorises is where it most likely goes, but an MX
 // host that is no gateway (an ISP's, an IT provider's) may well hold the
@@ -108,13 +114,13 @@ func decide(sigs []signal, gateway bool) (best *candidate, conf Confidence, tied
 		return nil, "", tied
 	}
 	best = cands[0]
-	if best.score < 2 && !gateway {
+	if best.score <= weightSPF && !gateway {
 		return nil, "", nil
 	}
 	switch {
 	case best.top >= weightStrong && runner < weightStrong:
 		conf = ConfidenceHigh
-	case best.score >= 2:
+	case best.score > weightSPF:
 		conf = ConfidenceMedium
 	default:
 		conf = ConfidenceLow

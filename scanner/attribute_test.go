@@ -92,6 +92,10 @@ ispmx.example.                 TXT   "v=spf1 include:spf.protection.outlook.com 
 ispmxad.example.               MX    10 mail.isp.example.
 ispmxad.example.               TXT   "v=spf1 include:spf.protection.outlook.com -all"
 autodiscover.ispmxad.example.  CNAME autodiscover.outlook.com.
+; A self-run MX host with autodiscover to Outlook: the hybrid set-up.
+hybrid.example.                MX    10 mail.hybrid.example.
+mail.hybrid.example.           A     192.0.2.32
+autodiscover.hybrid.example.   CNAME autodiscover.outlook.com.
 
 ; --- 6. gateways the catalog knows, and appliances under the owner's name
 vipre.example.                 MX    10 dk.mx1.mailanyone.net.
@@ -186,6 +190,8 @@ func TestAttributionRules(t *testing.T) {
 			[]string{"one SPF include alone, and the MX host is no known gateway", "candidate microsoft: spf include:spf.protection.outlook.com"}, nil},
 		{"autodiscover and SPF name the mailbox behind an ISP's MX", "ispmxad.example", "unknown", "", "microsoft", scanner.ConfidenceMedium,
 			[]string{"autodiscover cname autodiscover.outlook.com"}, nil},
+		{"autodiscover to Outlook outweighs the domain's own MX host (hybrid)", "hybrid.example", "self-hosted", "", "microsoft", scanner.ConfidenceMedium,
+			[]string{"autodiscover cname autodiscover.outlook.com", "candidate self-hosted: mx 10 mail.hybrid.example (under the domain itself)"}, nil},
 	}
 	got := scanTable(t, evidenceScanner(t, ""), tests)
 	for _, tt := range tests {
