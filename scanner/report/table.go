@@ -320,7 +320,8 @@ func catalogTable(w io.Writer, cat *providers.Catalog, opt Options) error {
 		h[i] = strings.ToUpper(c)
 	}
 	if t.grid != nil {
-		t.grid.mins = []int{0, 8, 12, 0, 12, 12, 8}
+		t.grid.mins = []int{0, 8, 12, 0, 12, 12, 8, 9}
+		t.grid.drop = []int{7} // appliance, the rarest column, goes first
 	}
 	if err := t.line(plain(h)); err != nil {
 		return err
