@@ -49,7 +49,8 @@ func FuzzMatchMX(f *testing.F) {
 		f.Add(h)
 	}
 	for _, h := range []string{"", ".", "..", "evilgoogle.com", "google.com.evil.example", "A.ASPMX.L.GOOGLE.COM.",
-		"%{i}.spf.hc6813-64.iphmx.com", "x%{i}iphmx.com", "%{", "%", "a/24", "mx0a-00909a01.pphosted.com", "mx.\u212aundenserver.de"} {
+		"%{i}.spf.hc6813-64.iphmx.com", "x%{i}iphmx.com", "%{", "%", "a/24", "mx0a-00909a01.pphosted.com", "mx.\u212aundenserver.de",
+		"fortimail01.example.fi", "SEPPMAIL-2.gemeinde.ch"} {
 		f.Add(h)
 	}
 	c := Default()
@@ -76,5 +77,16 @@ func FuzzMatchMX(f *testing.F) {
 		c.MatchToken(host)
 		Tenant(h.p, host)
 		IsSubdomainOf(host, "google.com")
+		// An appliance names a label in front of the registered domain,
+		// never the registered domain itself.
+		if i := strings.IndexByte(norm, '.'); i > 0 {
+			reg := norm[i+1:]
+			if p := c.MatchAppliance(host, reg); p != nil && len(p.Appliance) == 0 {
+				t.Fatalf("MatchAppliance(%q, %q) = %s, which names no appliance", host, reg, p.Key)
+			}
+			if c.MatchAppliance(reg, reg) != nil {
+				t.Fatalf("MatchAppliance(%q, %q) matched the registered domain itself", reg, reg)
+			}
+		}
 	})
 }

@@ -192,6 +192,55 @@ func (c *Catalog) MatchToken(txt string) *Provider {
 	return c.tokens[txt[:i+1]]
 }
 
+// MatchAppliance returns the entry whose on-premises product names a host
+// the customer runs itself: fortimail.example.fi, seppmail01.example.ch,
+// ironport-2.mail.example.com. Only the labels in front of registered
+// (the host's registered domain, which the caller knows from the public
+// suffix list) count, each as written or cut at its first hyphen, without
+// trailing digits. Such a host is a gateway the domain's owner (or whoever
+// owns registered) runs, not the vendor's cloud: callers must not report it
+// as the vendor's service. It returns nil when no label names a product,
+// or when host is not under registered.
+func (c *Catalog) MatchAppliance(host, registered string) *Provider {
+	if c == nil || len(c.appliances) == 0 {
+		return nil
+	}
+	host = strings.TrimSuffix(host, ".")
+	registered = strings.TrimSuffix(registered, ".")
+	if len(host) <= len(registered) || !IsSubdomainOf(host, registered) {
+		return nil
+	}
+	front := host[:len(host)-len(registered)-1]
+	for front != "" {
+		label, rest, _ := strings.Cut(front, ".")
+		front = rest
+		if head, _, ok := strings.Cut(label, "-"); ok {
+			if p := c.appliance(head); p != nil {
+				return p
+			}
+		}
+		if p := c.appliance(label); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// appliance looks up one label, ignoring case and trailing digits.
+func (c *Catalog) appliance(label string) *Provider {
+	label = strings.TrimRight(label, "0123456789")
+	if label == "" || len(label) > 63 {
+		return nil
+	}
+	if p, ok := c.appliances[label]; ok {
+		return p
+	}
+	if hasUpper(label) {
+		return c.appliances[lowerASCII(label)]
+	}
+	return nil
+}
+
 // IsSubdomainOf reports whether name is parent or lies under it, comparing
 // whole labels, ignoring case and trailing dots. An empty parent matches
 // nothing.

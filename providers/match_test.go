@@ -118,7 +118,34 @@ func TestMatchMXSpecialForms(t *testing.T) {
 		{"mx01.mail.icloud.com", "icloud"},
 		{"mx.zoho.com.au", "zoho"},
 
+		// European gateways and hosts, as real MX records name them.
+		{"mx01.hornetsecurity.com", "hornetsecurity"},
+		{"mx02.hornetsecurity.ch", "hornetsecurity"},
+		{"mx03.hornetsecurity.de", "hornetsecurity"},
+		{"filter1234.zerospam.ca", "hornetsecurity"},
+		{"a.antispameurope.com", "hornetsecurity"},
+		{"mx.seppmail.cloud", "seppmail"},
+		{"customer.mail.ch.seppmail.cloud", "seppmail"},
+		{"dk.mx1.mailanyone.net", "vipre-email-security"},
+		{"dk.mx2.mx25.net", "vipre-email-security"},
+		{"mx.electric.net", "vipre-email-security"},
+		{"mx1.heimdalsecurity.com", "heimdal-email-security"},
+		{"dr-dk.mx2.comendosystems.net", "comendo"},
+		{"mx1.centerasecurity.dk", "centera"},
+		{"mx1.cleanmail.ch", "cleanmail"},
+		{"mx1.cleanmail.safecenter.ch", "cleanmail"},
+		{"mta1.abxsec.com", "abraxas-secure-mail"},
+		{"smtazh01.abxsec.com", "abraxas-secure-mail"},
+		{"smtpin.rzone.de", "strato"},
+		{"mx1.mail.hostpoint.ch", "hostpoint"},
+		{"mx1.pub.mailpod9-cph3.one.com", "one-com"},
+		{"mx1.aruba.it", "aruba"},
+		{"mx1.gemdatnoe.at", "gemdat"},
+
 		{"evilgoogle.com", ""},
+		{"seppmail.example.ch", ""},  // an appliance: MatchAppliance's business, never the cloud
+		{"fortimail.example.fi", ""}, // likewise
+		{"hornetsecurity.ch.evil.example", ""},
 		{"google.com.evil.example", ""},
 		{"aspmx.l.google.com.evil.example", ""},
 		{"mail.protection.outlook.com.evil.example", ""},
@@ -373,6 +400,56 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { c.MatchSPF("%{i}.spf.hc6813-64.iphmx.com") }); n != 0 {
 		t.Errorf("MatchSPF allocates %v times; want 0", n)
 	}
+}
+
+func TestMatchAppliance(t *testing.T) {
+	c := Default()
+	tests := []struct {
+		host, registered string
+		key              string // "" for no match
+	}{
+		{"fortimail.example.fi", "example.fi", "fortimail-cloud"},
+		{"FortiMail01.Example.FI.", "example.fi", "fortimail-cloud"},
+		{"fortimail-2.example.fi", "example.fi", "fortimail-cloud"},
+		{"mx.fortimail.example.fi", "example.fi", "fortimail-cloud"},
+		{"seppmail.gemeinde.ch", "gemeinde.ch", "seppmail"},
+		{"seppmail01.gemeinde.ch", "gemeinde.ch", "seppmail"},
+		{"ironport1.mail.example.com", "example.com", "cisco-ces"},
+		{"barracuda.example.co.uk", "example.co.uk", "barracuda"},
+		{"esva2.reseller.it", "reseller.it", "libraesva"},
+		{"pmg.example.at", "example.at", "proxmox-mail-gateway"},
+
+		// The registered domain itself names nothing: fortimail.fi is someone's domain.
+		{"mx.fortimail.fi", "fortimail.fi", ""},
+		{"fortimail.fi", "fortimail.fi", ""},
+		// Look-alikes of a label are not the product.
+		{"fortimailer.example.fi", "example.fi", ""},
+		{"myfortimail.example.fi", "example.fi", ""},
+		{"mx-fortimail.example.fi", "example.fi", ""},
+		{"mail.example.fi", "example.fi", ""},
+		{"123.example.fi", "example.fi", ""},
+		// A host outside the registered domain it is given matches nothing.
+		{"fortimail.example.fi", "other.fi", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			if got, want := keyOf(c.MatchAppliance(tt.host, tt.registered)), or(tt.key, "<nil>"); got != want {
+				t.Errorf("MatchAppliance(%q, %q) = %s; want %s", tt.host, tt.registered, got, want)
+			}
+		})
+	}
+	var nilCat *Catalog
+	if nilCat.MatchAppliance("fortimail.example.fi", "example.fi") != nil {
+		t.Error("a nil catalog matched an appliance")
+	}
+}
+
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 func TestNilCatalogMatchesNothing(t *testing.T) {

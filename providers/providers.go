@@ -74,6 +74,7 @@ type Provider struct {
 	DKIMSelectors []string `yaml:"dkim_selectors" json:"dkim_selectors,omitempty"` // selectors worth probing
 	Autodiscover  []string `yaml:"autodiscover" json:"autodiscover,omitempty"`     // autodiscover CNAME target suffixes
 	Tokens        []string `yaml:"tokens" json:"tokens,omitempty"`                 // verification TXT prefixes at the apex, ending in "="
+	Appliance     []string `yaml:"appliance" json:"appliance,omitempty"`           // host labels naming the vendor's on-premises product (fortimail)
 	ResellerOf    string   `yaml:"reseller_of" json:"reseller_of,omitempty"`       // company id of the product resold, if any
 	Notes         string   `yaml:"notes" json:"notes,omitempty"`                   // quirks worth knowing
 	Source        string   `yaml:"source" json:"source"`                           // provenance tags and source keys
@@ -93,6 +94,7 @@ type Catalog struct {
 	dkim         index
 	autodiscover index
 	tokens       map[string]*Provider // keyed by the token prefix, up to and including "="
+	appliances   map[string]*Provider // keyed by the host label of an on-premises product
 }
 
 // MaxSize caps a catalog file; the embedded one is far smaller.
@@ -146,6 +148,7 @@ var fields = map[string]bool{
 	"key": true, "id": true, "name": true, "kind": true, "mx": true, "spf": true,
 	"dkim": true, "dkim_selectors": true, "autodiscover": true, "tokens": true,
 	"reseller_of": true, "notes": true, "source": true, "unconfirmed": true,
+	"appliance": true,
 }
 
 func (e *entry) UnmarshalYAML(n *yaml.Node) error {
@@ -244,6 +247,7 @@ func (p *Provider) lists() []list {
 	return []list{
 		{"mx", &p.MX}, {"spf", &p.SPF}, {"dkim", &p.DKIM},
 		{"autodiscover", &p.Autodiscover}, {"tokens", &p.Tokens},
+		{"appliance", &p.Appliance},
 	}
 }
 
@@ -282,7 +286,7 @@ func validate(p *Provider) error {
 		return errors.New("notes contain control characters")
 	}
 	for _, l := range p.lists() {
-		if l.name == "tokens" {
+		if l.name == "tokens" || l.name == "appliance" {
 			continue
 		}
 		for i, pat := range *l.pats {
@@ -302,6 +306,13 @@ func validate(p *Provider) error {
 		if err := checkToken(t); err != nil {
 			return fmt.Errorf("token %q: %v", t, err)
 		}
+	}
+	for i, a := range p.Appliance {
+		a = lowerASCII(a)
+		if !isLabel(a) || a[0] == '-' || a[len(a)-1] == '-' || allDigits(a) || a[len(a)-1] >= '0' && a[len(a)-1] <= '9' {
+			return fmt.Errorf("appliance %q: want one host label of letters, digits and hyphens, not ending in a digit", a)
+		}
+		p.Appliance[i] = a
 	}
 	return nil
 }
@@ -400,6 +411,7 @@ func (c *Catalog) build(prio []*Provider) {
 	}
 	c.mx, c.spf, c.dkim, c.autodiscover = index{}, index{}, index{}, index{}
 	c.tokens = map[string]*Provider{}
+	c.appliances = map[string]*Provider{}
 	for _, p := range prio {
 		c.mx.add(p, p.MX)
 		c.spf.add(p, p.SPF)
@@ -407,6 +419,9 @@ func (c *Catalog) build(prio []*Provider) {
 		c.autodiscover.add(p, p.Autodiscover)
 		for _, t := range p.Tokens {
 			c.tokens[t] = p
+		}
+		for _, a := range p.Appliance {
+			c.appliances[a] = p
 		}
 	}
 }

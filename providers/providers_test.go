@@ -60,7 +60,10 @@ func TestEmbeddedCatalogInvariants(t *testing.T) {
 		"naver", "infomaniak", "titan", "namecheap", "trendmicro", "sophos", "forcepoint", "broadcom",
 		"hornetsecurity", "nable", "opentext", "trellix", "libraesva", "mcafee", "improvmx", "forwardemail",
 		"sendgrid", "mailgun", "mailchimp", "postmark", "sparkpost", "salesforce", "hubspot", "constantcontact",
-		"mailjet", "brevo", "campaignmonitor", "marketo", "ngpvan"} {
+		"mailjet", "brevo", "campaignmonitor", "marketo", "ngpvan",
+		// European gateways and hosts (issue 11).
+		"seppmail", "vipre", "heimdal", "comendo", "centera", "cleanmail", "abraxas", "retarus", "nospamproxy",
+		"strato", "hostpoint", "a1", "gemdat", "telia", "zone", "one-com", "aruba"} {
 		if !c.HasID(id) {
 			t.Errorf("HasID(%q) = false; want true", id)
 		}
@@ -129,6 +132,9 @@ func TestParseErrors(t *testing.T) {
 		{"token with space", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: mailbox\n    tokens: [\"a b=\"]\n", "printable"},
 		{"bad selector", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: mailbox\n    dkim_selectors: [\"s 1\"]\n", "dkim selector"},
 		{"bad reseller", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: mailbox\n    reseller_of: Micro Soft\n", "reseller_of"},
+		{"appliance with a dot", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: gateway\n    appliance: [forti.mail]\n", `appliance "forti.mail"`},
+		{"appliance ending in a digit", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: gateway\n    appliance: [esva2]\n", "not ending in a digit"},
+		{"duplicate appliance", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: gateway\n    appliance: [esva]\n  - key: b\n    id: b\n    kind: gateway\n    appliance: [ESVA]\n", `appliance pattern "esva" is already claimed by "a"`},
 		{"control character", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: mailbox\n    name: \"a\\u001b[31m\"\n", "control"},
 		{"two documents", "version: x\n---\nversion: y\n", "more than one"},
 		{"wrong type", "version: x\nproviders:\n  - key: a\n    id: a\n    kind: mailbox\n    mx: 5\n", "cannot unmarshal"},

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -12,23 +13,187 @@ import (
 	"github.com/mxscope/mxscope/scanner/resolve"
 )
 
-// Signal weights for mailbox attribution behind a gateway. A signal that
-// only the mailbox tenant could have published (a lower-preference MX, a
-// DKIM key delegated to the tenant) outweighs one anybody can publish (an SPF
-// include, which authorises a sender and proves nothing about mailboxes).
+// Mailbox attribution behind a gateway is one scoring function (decide)
+// over typed signals. The probes only gather; what a kind of evidence is
+// worth is a row of signalRules, and a rule about which records give which
+// signal is a small function of signals. A wrong "yes" is the worst answer
+// mxscope can give, so the table is calibrated to say less: a verification
+// token or a policy the domain merely includes is a hint, shown but never
+// deciding; a tie leaves the mailbox unknown.
+
+// signalKind is one kind of mailbox evidence.
+type signalKind uint8
+
 const (
-	weightMX           = 3 // a lower-preference MX of a mailbox host
-	weightDKIMCNAME    = 3 // selector._domainkey delegated to the provider
-	weightDKIMKey      = 2 // a DKIM key published under the provider's selector
-	weightAutodiscover = 2 // autodiscover CNAME to the provider
-	weightToken        = 1 // a domain-verification TXT token (stays after a migration)
-	weightSPF          = 1 // an SPF include of the provider
+	sigLowerMX      signalKind = iota // a lower-preference MX names a mailbox host
+	sigDKIMCNAME                      // a DKIM selector is delegated (CNAME) into the provider: tenant-specific
+	sigDKIMKey                        // a DKIM key is published under a selector only that provider uses
+	sigAutodiscover                   // autodiscover.<domain> is a CNAME to the provider
+	sigOwnMX                          // the most preferred MX is the domain's own host: a candidate "self-hosted"
+	sigSPF                            // the domain's own SPF record names the provider
+	sigSPFVia                         // only a policy the domain includes (a host's, an ISP's) names the provider
+	sigToken                          // a domain-verification TXT token: a tenant exists, not where mailboxes are
+)
+
+// signalRules weighs the kinds, in half points (README prints them in
+// points: 3, 3, 2, 2, 1.5, 1). Kinds of one group count once per provider,
+// the heaviest: one include tree is one SPF signal however many of the
+// provider's names it holds, two DKIM selectors one DKIM signal. Weight 0
+// is a hint. The domain's own MX host weighs a little less than a
+// provider-specific signal: an autodiscover CNAME to Outlook beside a
+// self-run MX host is the usual hybrid set-up, mailboxes in the cloud.
+var signalRules = [...]struct {
+	group  int
+	weight int
+}{
+	sigLowerMX:      {0, 6},
+	sigDKIMCNAME:    {1, 6},
+	sigDKIMKey:      {1, 4},
+	sigAutodiscover: {2, 4},
+	sigOwnMX:        {3, 3},
+	sigSPF:          {4, 2},
+	sigSPFVia:       {4, 0},
+	sigToken:        {5, 0},
+}
+
+const (
+	signalGroups = 6
+	// weightStrong is evidence only the mailbox tenant could have
+	// published; it alone can make an answer high.
+	weightStrong = 6
+	// weightSPF is one SPF signal: a total of no more is a low answer.
+	weightSPF = 2
 )
 
 type signal struct {
-	provider *providers.Provider
-	weight   int
+	kind     signalKind
+	id       string              // provider id, or ProviderSelfHosted
+	provider *providers.Provider // the catalog entry; nil for self-hosted
 	evidence string
+}
+
+// candidate is one provider's tally.
+type candidate struct {
+	id       string
+	provider *providers.Provider
+	score    int
+	top      int // its heaviest signal
+}
+
+// decide scores the candidates and names the mailbox host, or nobody.
+// Each group counts once per provider, with its heaviest signal. The
+// highest score wins, and the confidence follows the evidence:
+//
+//	high    a weight-3 signal, and no other candidate scores 3
+//	medium  more than one SPF signal's worth (a weight-2 signal, the
+//	        domain's own MX host, or several kinds agreeing)
+//	low     one SPF term of the domain's own record and nothing else, and
+//	        only behind a gateway
+//
+// A tie for the highest score names nobody: tied lists the candidates. So
+// does a tally of hints alone (every score 0), and one SPF signal when no
+// gateway stands in front: a gateway must hand the mail on, and the
+// provider the owner authorises is where it most likely goes, but an MX
+// host that is no gateway (an ISP's, an IT provider's) may well hold the
+// mailboxes itself.
+func decide(sigs []signal, gateway bool) (best *candidate, conf Confidence, tied []*candidate) {
+	cands := tally(sigs)
+	if len(cands) == 0 || cands[0].score == 0 {
+		return nil, "", nil
+	}
+	runner := 0
+	if len(cands) > 1 {
+		runner = cands[1].score
+	}
+	if runner == cands[0].score {
+		for _, c := range cands {
+			if c.score == cands[0].score {
+				tied = append(tied, c)
+			}
+		}
+		return nil, "", tied
+	}
+	best = cands[0]
+	if best.score <= weightSPF && !gateway {
+		return nil, "", nil
+	}
+	switch {
+	case best.top >= weightStrong && runner < weightStrong:
+		conf = ConfidenceHigh
+	case best.score > weightSPF:
+		conf = ConfidenceMedium
+	default:
+		conf = ConfidenceLow
+	}
+	return best, conf, nil
+}
+
+// tally sums each candidate's groups, highest score first, then by id:
+// never by the order the probes happened to run in.
+func tally(sigs []signal) []*candidate {
+	var cands []*candidate
+	groups := map[string]*[signalGroups]int{}
+	for _, s := range sigs {
+		g, ok := groups[s.id]
+		if !ok {
+			g = new([signalGroups]int)
+			groups[s.id] = g
+			cands = append(cands, &candidate{id: s.id, provider: s.provider})
+		}
+		rule := signalRules[s.kind]
+		g[rule.group] = max(g[rule.group], rule.weight)
+	}
+	for _, c := range cands {
+		for _, w := range groups[c.id] {
+			c.score += w
+			c.top = max(c.top, w)
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b *candidate) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	return cands
+}
+
+// evidenceLines renders the signals: the winner's as they are, everybody
+// else's as "candidate <id>: ...", a hint marked as one, and a tie said first.
+func evidenceLines(sigs []signal, best *candidate, tied []*candidate) []string {
+	var out []string
+	if len(tied) > 0 {
+		ids := make([]string, len(tied))
+		for i, c := range tied {
+			ids[i] = c.id
+		}
+		out = append(out, fmt.Sprintf("tie: %s weigh the same, so no mailbox host is named", strings.Join(ids, " and ")))
+	}
+	line := func(s signal) string {
+		e := s.evidence
+		if signalRules[s.kind].weight == 0 {
+			e += " (hint only)"
+		}
+		return e
+	}
+	if best != nil {
+		for _, s := range sigs {
+			if s.id == best.id {
+				out = append(out, line(s))
+			}
+		}
+	}
+	for _, c := range tally(sigs) {
+		if best != nil && c.id == best.id {
+			continue
+		}
+		for _, s := range sigs {
+			if s.id == c.id {
+				out = append(out, "candidate "+c.id+": "+line(s))
+			}
+		}
+	}
+	return out
 }
 
 // attribute fills the three layers (gateway, mailbox, senders), the tenant
@@ -52,11 +217,17 @@ func (d *domainScan) attribute(ctx context.Context) {
 	primary := r.MX[0]
 	r.Provider = primary.Provider
 	p := cat.ByKey(primary.Product)
-	if p != nil {
+	switch {
+	case p != nil:
 		r.Tenant = providers.Tenant(p, primary.Host)
 		if p.Kind == providers.KindGateway || p.Kind == providers.KindForwarding {
 			r.Gateway = p.ID
 		}
+	case primary.Appliance != "":
+		// A vendor's appliance under its owner's name: a gateway, run
+		// by the domain itself (self-hosted) or by a third party
+		// (unknown), never the vendor's cloud.
+		r.Gateway = primary.Provider
 	}
 	if p != nil && hostsMailboxes(p.Kind) {
 		r.Mailbox = p.ID
@@ -69,38 +240,27 @@ func (d *domainScan) attribute(ctx context.Context) {
 	// The MX is a gateway, a forwarder, the domain's own server or an
 	// unknown host: look behind it.
 	sigs := d.signals(ctx)
-	best, score, top := pickMailbox(sigs)
-	switch {
-	case best != nil:
-		r.Mailbox = best.ID
-		for _, s := range sigs {
-			if s.provider.ID == best.ID {
-				r.MailboxEvidence = append(r.MailboxEvidence, s.evidence)
-			}
-		}
-		switch {
-		case top >= weightMX:
-			r.Confidence = ConfidenceHigh
-		case top >= 2 || score >= 3:
-			r.Confidence = ConfidenceMedium
-		default:
-			r.Confidence = ConfidenceLow
-		}
-		if r.Tenant == "" {
-			for _, m := range r.MX {
-				if m.Provider == best.ID {
-					r.Tenant = providers.Tenant(cat.ByKey(m.Product), m.Host)
-				}
-			}
-		}
-		d.reseller(best.ID)
-	case primary.Provider == ProviderSelfHosted:
-		r.Mailbox = ProviderSelfHosted
-		r.Confidence = ConfidenceMedium
-		r.MailboxEvidence = []string{fmt.Sprintf("mx %d %s (under the domain itself)", primary.Preference, primary.Host)}
-	default:
-		r.Mailbox = ProviderUnknown
+	best, conf, tied := decide(sigs, r.Gateway != "")
+	r.MailboxEvidence = evidenceLines(sigs, best, tied)
+	if best == nil && tied == nil && slices.ContainsFunc(sigs, func(s signal) bool { return signalRules[s.kind].weight > 0 }) {
+		r.MailboxEvidence = append([]string{"one SPF include alone, and the MX host is no known gateway (it may hold the mailboxes itself): no mailbox host is named"}, r.MailboxEvidence...)
 	}
+	if best == nil {
+		r.Mailbox = ProviderUnknown
+		return
+	}
+	r.Mailbox, r.Confidence = best.id, conf
+	if best.provider == nil {
+		return // self-hosted
+	}
+	if r.Tenant == "" {
+		for _, m := range r.MX {
+			if m.Provider == best.id {
+				r.Tenant = providers.Tenant(cat.ByKey(m.Product), m.Host)
+			}
+		}
+	}
+	d.reseller(best.id)
 }
 
 func hostsMailboxes(k providers.Kind) bool {
@@ -151,13 +311,16 @@ func resells(cat *providers.Catalog, id, mailbox string) bool {
 func (d *domainScan) signals(ctx context.Context) []signal {
 	r, cat := d.r, d.s.cat
 	var sigs []signal
-	add := func(p *providers.Provider, w int, ev string) {
+	add := func(kind signalKind, p *providers.Provider, ev string) {
 		if p != nil && hostsMailboxes(p.Kind) {
-			sigs = append(sigs, signal{p, w, ev})
+			sigs = append(sigs, signal{kind, p.ID, p, ev})
 		}
 	}
+	if m := r.MX[0]; m.Provider == ProviderSelfHosted && m.Appliance == "" {
+		sigs = append(sigs, signal{sigOwnMX, ProviderSelfHosted, nil, fmt.Sprintf("mx %d %s (under the domain itself)", m.Preference, m.Host)})
+	}
 	for _, m := range r.MX[1:] {
-		add(cat.ByKey(m.Product), weightMX, fmt.Sprintf("mx %d %s", m.Preference, m.Host))
+		add(sigLowerMX, cat.ByKey(m.Product), fmt.Sprintf("mx %d %s", m.Preference, m.Host))
 	}
 	if d.s.opts.Checks[CheckMailbox] && ctx.Err() == nil {
 		d.probeDKIM(ctx, add)
@@ -165,28 +328,54 @@ func (d *domainScan) signals(ctx context.Context) []signal {
 		for _, rr := range a.Records {
 			if c, ok := rr.(*dns.CNAME); ok {
 				t := normalizeName(c.Target)
-				add(cat.MatchAutodiscover(t), weightAutodiscover, "autodiscover cname "+t)
+				add(sigAutodiscover, cat.MatchAutodiscover(t), "autodiscover cname "+t)
 			}
 		}
 		txts, _ := d.s.dns.LookupTXT(ctx, r.Domain)
 		for _, t := range txts {
-			if p := cat.MatchToken(t); p != nil {
-				add(p, weightToken, "txt "+tokenPrefix(t))
-			}
+			add(sigToken, cat.MatchToken(t), "txt "+tokenPrefix(t))
 		}
 	}
-	if d.spf != nil {
-		for _, t := range d.spf.Targets {
-			add(cat.MatchSPF(t.Name), weightSPF, fmt.Sprintf("spf %s:%s", t.Mechanism, t.Name))
-		}
-	}
+	d.spfSignals(add)
 	return sigs
+}
+
+// spfSignals turns the SPF targets into signals. A name the domain's own
+// record names (or a record under the domain's own registered domain, its
+// policy split in parts) is the owner's choice; a name only a third party's
+// policy names (a web host's include that in turn includes Outlook) is that
+// party's business: a hint. A record that is a permerror still says whom
+// the owner meant to authorise.
+func (d *domainScan) spfSignals(add func(signalKind, *providers.Provider, string)) {
+	if d.spf == nil {
+		return
+	}
+	for _, t := range d.spf.Targets {
+		p := d.s.cat.MatchSPF(t.Name)
+		if p == nil {
+			continue
+		}
+		kind, ev := sigSPF, fmt.Sprintf("spf %s:%s", t.Mechanism, t.Name)
+		if !d.ownName(t.From) {
+			kind, ev = sigSPFVia, ev+" (via "+t.From+")"
+		}
+		if d.spf.Salvaged {
+			ev += " (in a record with a syntax error)"
+		}
+		add(kind, p, ev)
+	}
+}
+
+// ownName reports whether name is the scanned domain or under its
+// registered domain.
+func (d *domainScan) ownName(name string) bool {
+	return name == d.r.Domain || providers.IsSubdomainOf(name, d.registered())
 }
 
 // probeDKIM asks for the DKIM selectors the catalog's mailbox providers
 // use. A CNAME into the provider's domain is tenant-specific; a key under a
 // provider-specific selector is good evidence too.
-func (d *domainScan) probeDKIM(ctx context.Context, add func(*providers.Provider, int, string)) {
+func (d *domainScan) probeDKIM(ctx context.Context, add func(signalKind, *providers.Provider, string)) {
 	for _, sel := range d.s.selectors() {
 		name := sel.selector + "._domainkey." + d.r.Domain
 		if sel.cname {
@@ -194,7 +383,7 @@ func (d *domainScan) probeDKIM(ctx context.Context, add func(*providers.Provider
 			for _, rr := range a.Records {
 				if c, ok := rr.(*dns.CNAME); ok {
 					t := normalizeName(c.Target)
-					add(d.s.cat.MatchDKIM(t), weightDKIMCNAME, "dkim "+sel.selector+" cname "+t)
+					add(sigDKIMCNAME, d.s.cat.MatchDKIM(t), "dkim "+sel.selector+" cname "+t)
 				}
 			}
 			continue
@@ -205,7 +394,7 @@ func (d *domainScan) probeDKIM(ctx context.Context, add func(*providers.Provider
 		}
 		for _, rr := range a.Records {
 			if t, ok := rr.(*dns.TXT); ok && strings.Contains(strings.ToLower(resolve.TXTString(t)), "p=") {
-				add(sel.provider, weightDKIMKey, "dkim "+sel.selector+" key published")
+				add(sigDKIMKey, sel.provider, "dkim "+sel.selector+" key published")
 				break
 			}
 		}
@@ -237,28 +426,6 @@ func (s *Scanner) selectors() []dkimProbe {
 		}
 	})
 	return s.sel
-}
-
-// pickMailbox returns the provider with the highest summed weight, its
-// score, and its strongest single signal. Ties go to the provider whose
-// signal came first (the strongest kind).
-func pickMailbox(sigs []signal) (best *providers.Provider, score, top int) {
-	scores := map[string]int{}
-	tops := map[string]int{}
-	var order []*providers.Provider
-	for _, s := range sigs {
-		if _, ok := scores[s.provider.ID]; !ok {
-			order = append(order, s.provider)
-		}
-		scores[s.provider.ID] += s.weight
-		tops[s.provider.ID] = max(tops[s.provider.ID], s.weight)
-	}
-	for _, p := range order {
-		if best == nil || scores[p.ID] > score {
-			best, score, top = p, scores[p.ID], tops[p.ID]
-		}
-	}
-	return best, score, top
 }
 
 // tokenPrefix shows a verification token's name without its secret value.

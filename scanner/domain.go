@@ -29,12 +29,23 @@ type domainScan struct {
 	nullMixed bool
 	// per MX host: what its address lookups said (nil without the addr check)
 	mxFacts map[string]hostFacts
+	reg     string // the scanned domain's registered domain, once asked for
 }
 
 type hostFacts struct {
 	status  resolve.Status
-	cname   bool // the host is an alias (RFC 2181 §10.3 forbids MX targets that are CNAMEs)
 	literal bool // the exchange is an IP address, not a host name
+}
+
+// registered returns the scanned domain's registered domain (eTLD+1), or
+// the domain itself when the public suffix list has none.
+func (d *domainScan) registered() string {
+	if d.reg == "" {
+		if d.reg, _ = publicsuffix.EffectiveTLDPlusOne(d.r.Domain); d.reg == "" {
+			d.reg = d.r.Domain
+		}
+	}
+	return d.reg
 }
 
 // chain is one of a domain's independent lookup chains. The chains of a
@@ -159,7 +170,10 @@ func (d *domainScan) lookupMX(ctx context.Context) {
 		d.classifyMX()
 		if s.opts.Checks[CheckAddr] {
 			d.lookupMXAddresses(ctx)
+		} else {
+			d.lookupMXAliases(ctx)
 		}
+		d.classifyAliases()
 	case resolve.StatusNoData:
 		d.implicitMX(ctx)
 	case resolve.StatusNXDomain:
@@ -190,12 +204,17 @@ func (d *domainScan) implicitMX(ctx context.Context) {
 
 // addresses resolves A and AAAA for name. The status is ok when either
 // answered with addresses, an error status when either failed, and
-// otherwise nodata or nxdomain. alias reports that name is a CNAME.
-func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string, st resolve.Status, alias bool) {
+// otherwise nodata or nxdomain. canonical is the end of the CNAME chain
+// when name is an alias, else "".
+func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string, st resolve.Status, canonical string) {
 	a4 := d.s.dns.Query(ctx, name, dns.TypeA)
 	a6 := d.s.dns.Query(ctx, name, dns.TypeAAAA)
 	var out []string
-	alias = len(a4.CNAMEs) > 0 || len(a6.CNAMEs) > 0
+	if n := len(a4.CNAMEs); n > 0 {
+		canonical = a4.CNAMEs[n-1]
+	} else if n := len(a6.CNAMEs); n > 0 {
+		canonical = a6.CNAMEs[n-1]
+	}
 	for _, a := range []resolve.Answer{a4, a6} {
 		for _, rr := range a.Records {
 			switch v := rr.(type) {
@@ -212,52 +231,113 @@ func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string
 	}
 	switch {
 	case len(out) > 0:
-		return out, resolve.StatusOK, alias
+		return out, resolve.StatusOK, canonical
 	case !a4.Void():
-		return nil, a4.Status, alias
+		return nil, a4.Status, canonical
 	case !a6.Void():
-		return nil, a6.Status, alias
+		return nil, a6.Status, canonical
 	case a4.Status == resolve.StatusNXDomain || a6.Status == resolve.StatusNXDomain:
-		return nil, resolve.StatusNXDomain, alias
+		return nil, resolve.StatusNXDomain, canonical
 	}
-	return nil, resolve.StatusNoData, alias
+	return nil, resolve.StatusNoData, canonical
 }
 
 func (d *domainScan) lookupMXAddresses(ctx context.Context) {
 	d.mxFacts = make(map[string]hostFacts, len(d.r.MX))
 	for i := range d.r.MX {
 		m := &d.r.MX[i]
-		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {
+		if isAddress(m.Host) {
 			d.mxFacts[m.Host] = hostFacts{status: resolve.StatusOK, literal: true}
 			m.Status = resolve.StatusOK
 			continue
 		}
-		addrs, st, alias := d.addresses(ctx, m.Host)
-		m.Addresses, m.Status = addrs, st
-		d.mxFacts[m.Host] = hostFacts{status: st, cname: alias}
+		addrs, st, canonical := d.addresses(ctx, m.Host)
+		m.Addresses, m.Status, m.Canonical = addrs, st, canonical
+		d.mxFacts[m.Host] = hostFacts{status: st}
 	}
 }
 
-// classifyMX names the provider of every MX host.
-func (d *domainScan) classifyMX() {
-	r := d.r
-	reg := "" // the registered domain, found only when a host is not in the catalog
-	for i := range r.MX {
-		m := &r.MX[i]
-		if p := d.s.cat.MatchMX(m.Host); p != nil {
-			m.Provider, m.Product = p.ID, p.Key
+// maxAliasHops bounds the CNAME queries that follow one MX host's chain
+// without the addr check.
+const maxAliasHops = 8
+
+// lookupMXAliases finds, without the addr check, which MX hosts the
+// catalog does not know are aliases: the address lookups that would show
+// the CNAME chain do not run, and one CNAME query per such host (a
+// recursive resolver answers it with the first link only) costs little.
+// Hosts the catalog knows are a provider's own names and are not asked.
+func (d *domainScan) lookupMXAliases(ctx context.Context) {
+	for i := range d.r.MX {
+		m := &d.r.MX[i]
+		if m.Product != "" || isAddress(m.Host) {
 			continue
 		}
-		if reg == "" {
-			if reg, _ = publicsuffix.EffectiveTLDPlusOne(r.Domain); reg == "" {
-				reg = r.Domain
+		name := m.Host
+		for range maxAliasHops {
+			a := d.s.dns.Query(ctx, name, dns.TypeCNAME)
+			next := ""
+			for _, rr := range a.Records {
+				if c, ok := rr.(*dns.CNAME); ok {
+					next = normalizeName(c.Target)
+					break
+				}
 			}
+			if next == "" || next == m.Host || next == name {
+				break
+			}
+			name = next
 		}
-		if m.Host == r.Domain || providers.IsSubdomainOf(m.Host, reg) {
-			m.Provider = ProviderSelfHosted
-			continue
+		if name != m.Host {
+			m.Canonical = name
 		}
+	}
+}
+
+func isAddress(host string) bool {
+	_, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil
+}
+
+// classifyMX names the provider of every MX host by its own name.
+func (d *domainScan) classifyMX() {
+	for i := range d.r.MX {
+		d.classifyHost(&d.r.MX[i], d.r.MX[i].Host)
+	}
+}
+
+// classifyAliases names the provider of an MX host that is an alias by its
+// canonical name, where mail really goes: mx.campaign.example CNAME
+// campaign-example.mail.protection.outlook.com is Microsoft's. A host the
+// catalog knows by its own name keeps it.
+func (d *domainScan) classifyAliases() {
+	for i := range d.r.MX {
+		if m := &d.r.MX[i]; m.Canonical != "" && m.Product == "" {
+			d.classifyHost(m, m.Canonical)
+		}
+	}
+}
+
+// classifyHost sets m's provider from name: the catalog entry whose MX
+// pattern it matches; else self-hosted when it is the domain or under its
+// registered domain, unknown otherwise; and, for those, the vendor whose
+// appliance it names (fortimail.example.fi), run by the host's owner.
+func (d *domainScan) classifyHost(m *MX, name string) {
+	m.Provider, m.Product, m.Appliance = "", "", ""
+	if p := d.s.cat.MatchMX(name); p != nil {
+		m.Provider, m.Product = p.ID, p.Key
+		return
+	}
+	reg := d.registered()
+	if name == d.r.Domain || providers.IsSubdomainOf(name, reg) {
+		m.Provider = ProviderSelfHosted
+	} else {
 		m.Provider = ProviderUnknown
+		if reg, _ = publicsuffix.EffectiveTLDPlusOne(name); reg == "" {
+			return
+		}
+	}
+	if p := d.s.cat.MatchAppliance(name, reg); p != nil {
+		m.Appliance = p.ID
 	}
 }
 

@@ -104,22 +104,23 @@ func evaluate(d *domainScan) []Finding {
 		add("null-mx-mixed", "a null MX stands beside other MX records")
 	}
 	for _, m := range r.MX {
-		f, ok := d.mxFacts[m.Host]
-		if !ok || r.Mail == MailImplicit {
+		if r.Mail == MailImplicit {
 			continue
 		}
-		switch {
-		case f.literal:
-			addOn("mx-ip-literal", m.Host, "MX %s is an IP address, not a host name", m.Host)
-		case f.status == resolve.StatusNXDomain:
-			addOn("mx-dangling", m.Host, "MX host %s does not exist (NXDOMAIN)", m.Host)
-		case f.status == resolve.StatusNoData:
-			addOn("mx-no-address", m.Host, "MX host %s has no A or AAAA record", m.Host)
-		case f.status != resolve.StatusOK:
-			failed = append(failed, "address of "+m.Host)
+		if f, ok := d.mxFacts[m.Host]; ok {
+			switch {
+			case f.literal:
+				addOn("mx-ip-literal", m.Host, "MX %s is an IP address, not a host name", m.Host)
+			case f.status == resolve.StatusNXDomain:
+				addOn("mx-dangling", m.Host, "MX host %s does not exist (NXDOMAIN)", m.Host)
+			case f.status == resolve.StatusNoData:
+				addOn("mx-no-address", m.Host, "MX host %s has no A or AAAA record", m.Host)
+			case f.status != resolve.StatusOK:
+				failed = append(failed, "address of "+m.Host)
+			}
 		}
-		if f.cname {
-			addOn("mx-cname", m.Host, "MX host %s is an alias (CNAME)", m.Host)
+		if m.Canonical != "" {
+			addOn("mx-cname", m.Host, "MX host %s is an alias (CNAME) of %s", m.Host, m.Canonical)
 		}
 	}
 

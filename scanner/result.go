@@ -57,9 +57,9 @@ const (
 type Confidence string
 
 const (
-	ConfidenceHigh   Confidence = "high"   // the MX names the mailbox host, or tenant-specific evidence does
-	ConfidenceMedium Confidence = "medium" // indirect evidence (autodiscover, DKIM key) or several weak signals agreeing
-	ConfidenceLow    Confidence = "low"    // only SPF or a verification token points there
+	ConfidenceHigh   Confidence = "high"   // the MX names the mailbox host, or tenant-specific evidence does (a lower-preference MX, a delegated DKIM selector)
+	ConfidenceMedium Confidence = "medium" // indirect evidence (autodiscover, a DKIM key, the domain's own server) or several kinds agreeing
+	ConfidenceLow    Confidence = "low"    // one SPF include of the domain's own record and nothing else: a possible answer
 )
 
 // Severity ranks findings. The order matters for --fail-on.
@@ -119,6 +119,9 @@ type Result struct {
 	MTASTS          Policy         `json:"mta_sts"`
 	TLSRPT          Policy         `json:"tls_rpt"`
 	Findings        []Finding      `json:"findings"`
+	// Match is set by a caller that filters by provider (--provider):
+	// the providers found and the layer of each.
+	Match []Match `json:"match,omitempty"`
 
 	interrupted bool // the scan's context ended while this domain was in flight
 }
@@ -131,6 +134,8 @@ type MX struct {
 	Product    string         `json:"product,omitempty"`
 	Addresses  []string       `json:"addresses"`
 	Status     resolve.Status `json:"status,omitempty"`
+	Canonical  string         `json:"canonical,omitempty"` // the end of the CNAME chain, when the host is an alias; provider is its
+	Appliance  string         `json:"appliance,omitempty"` // the vendor whose on-premises product the host names (fortimail.example.fi), run by the host's owner
 }
 
 // SPF summarises the domain's SPF record and the include tree behind it.
@@ -207,20 +212,67 @@ func (r *Result) Worst() Severity {
 	return w
 }
 
-// HasProvider reports whether id is where the domain's mail lives: its
-// gateway, its mailbox host, or any MX host. It returns the layer that
-// matched. SPF senders do not count: authorising a sender is not hosting mail.
-func (r *Result) HasProvider(id string) (layer string, ok bool) {
-	switch {
-	case r.Gateway == id:
-		return "gateway", true
-	case r.Mailbox == id:
-		return "mailbox", true
+// Layer says where a provider appears for a domain, for --provider.
+type Layer string
+
+const (
+	LayerMX       Layer = "mx"       // an MX host is the provider's (gateway or mailbox host): what an inspection of MX records sees
+	LayerMailbox  Layer = "mailbox"  // behind the MX, the mailbox host is the provider's, with medium or high confidence
+	LayerPossible Layer = "possible" // the mailbox host is the provider's with low confidence only: weak evidence, not a finding
+)
+
+// Match is one provider a --provider filter found for a domain, and the
+// layer it was found in.
+type Match struct {
+	Provider string `json:"provider"`
+	Layer    Layer  `json:"layer"`
+}
+
+// ProviderLayer reports where company id appears for the domain: in the MX
+// layer (any MX host, the gateway included), else in the mailbox layer
+// (with medium or high confidence), else as a possible mailbox host (low
+// confidence). SPF senders do not count: authorising a sender is not
+// hosting mail. A self-run appliance (fortimail.example.fi) is not its
+// vendor's service, and a domain whose lookups failed matches nothing.
+func (r *Result) ProviderLayer(id string) (Layer, bool) {
+	if r.Status != StatusOK || id == "" {
+		return "", false
 	}
 	for _, m := range r.MX {
 		if m.Provider == id {
-			return "mx", true
+			return LayerMX, true
 		}
 	}
-	return "", false
+	if r.Mailbox != id {
+		return "", false
+	}
+	if r.Confidence == ConfidenceLow {
+		return LayerPossible, true
+	}
+	return LayerMailbox, true
+}
+
+// MatchProviders returns, in the order of ids, each provider found for the
+// domain and its layer (ProviderLayer), possible ones included; nil when
+// none is.
+func MatchProviders(r *Result, ids []string) []Match {
+	var out []Match
+	for _, id := range ids {
+		if l, ok := r.ProviderLayer(id); ok {
+			out = append(out, Match{Provider: id, Layer: l})
+		}
+	}
+	return out
+}
+
+// HasProvider reports whether id is where the domain's mail lives: an MX
+// host, or the mailbox host behind them with medium or high confidence. It
+// returns the layer that matched. Low-confidence mailbox answers do not
+// count; ProviderLayer reports them as possible.
+func (r *Result) HasProvider(id string) (layer string, ok bool) {
+	l, ok := r.ProviderLayer(id)
+	if !ok || l == LayerPossible {
+		return "", false
+	}
+	return string(l), true
 }

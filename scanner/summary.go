@@ -55,6 +55,9 @@ type Summary struct {
 	// least one such finding ("12 of 52 have no DMARC"), worst severity
 	// first, then most common.
 	FindingTargets []FindingCount `json:"finding_targets"`
+	// Match counts what a --provider filter found, out of the whole
+	// scan: Targets listed, Scanned resolved. Nil without a filter.
+	Match *MatchCount `json:"match,omitempty"`
 }
 
 // FindingCount is how many resolved targets have one finding id.
@@ -64,11 +67,22 @@ type FindingCount struct {
 	Targets  int      `json:"targets"`
 }
 
+// MatchCount is what a --provider filter found. A target counts once, in
+// the first layer that matched it: MX, then mailbox, then possible.
+type MatchCount struct {
+	Providers      []string `json:"providers"`       // the filter
+	MX             int      `json:"mx"`              // targets with an MX host on one of the providers
+	Mailbox        int      `json:"mailbox"`         // the rest whose mailbox host is one of them, medium or high confidence
+	Possible       int      `json:"possible"`        // the rest whose mailbox host is one of them with low confidence
+	PossibleListed bool     `json:"possible_listed"` // whether possible matches were listed (--possible)
+}
+
 // Summarizer accumulates a Summary as results stream past. Its memory grows
 // with the number of distinct providers and tenants, not with the rows.
 type Summarizer struct {
 	s                                   Summary
 	provider, gateway, mailbox, senders map[string]int
+	filter                              []string // the --provider filter, when there is one
 	// tenants maps a hash of (provider, tenant) to the first domain seen
 	// on it, and to its group once a second domain shares it. Most tenants
 	// have one domain, so a million rows cost a hash and a name each, kept
@@ -105,6 +119,15 @@ func NewSummarizer() *Summarizer {
 	}
 }
 
+// Filter makes the summary count what a --provider filter over ids finds
+// (Summary.Match), while Add still counts every result of the scan, so
+// that a match is told as "N of M resolved", never "N of N". listed says
+// whether possible matches are listed.
+func (z *Summarizer) Filter(ids []string, listed bool) {
+	z.filter = slices.Clone(ids)
+	z.s.Match = &MatchCount{Providers: z.filter, PossibleListed: listed}
+}
+
 // Add counts one result.
 func (z *Summarizer) Add(r *Result) {
 	z.s.Targets++
@@ -123,6 +146,9 @@ func (z *Summarizer) Add(r *Result) {
 	}
 	z.s.Scanned++
 	z.countFindingIDs(r.Findings)
+	if z.s.Match != nil {
+		z.addMatch(r)
+	}
 	z.provider[r.Provider]++
 	if r.Gateway != "" {
 		z.gateway[r.Gateway]++
@@ -160,6 +186,24 @@ func (z *Summarizer) countFindingIDs(fs []Finding) {
 	}
 }
 
+// addMatch counts a result in the first layer the filter found it in.
+func (z *Summarizer) addMatch(r *Result) {
+	found := MatchProviders(r, z.filter)
+	for _, l := range []Layer{LayerMX, LayerMailbox, LayerPossible} {
+		if slices.ContainsFunc(found, func(m Match) bool { return m.Layer == l }) {
+			switch l {
+			case LayerMX:
+				z.s.Match.MX++
+			case LayerMailbox:
+				z.s.Match.Mailbox++
+			default:
+				z.s.Match.Possible++
+			}
+			return
+		}
+	}
+}
+
 func (z *Summarizer) addTenant(provider, tenant, domain string) {
 	var h maphash.Hash
 	h.SetSeed(z.seed)
@@ -190,6 +234,11 @@ func (z *Summarizer) addTenant(provider, tenant, domain string) {
 // Summary returns the counts so far, providers most common first.
 func (z *Summarizer) Summary() Summary {
 	s := z.s
+	if s.Match != nil {
+		m := *s.Match
+		m.Providers = slices.Clone(m.Providers)
+		s.Match = &m
+	}
 	s.Provider, s.Gateway, s.Mailbox, s.Senders = counts(z.provider), counts(z.gateway), counts(z.mailbox), counts(z.senders)
 	s.SharedTenants = []TenantGroup{}
 	for _, g := range z.groups {

@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/dnstest"
 )
 
@@ -156,10 +160,67 @@ func TestJSONRowsKeepInputOrderAndLabels(t *testing.T) {
 
 func TestProviderFilterIsTheReutersInspection(t *testing.T) {
 	srv := world(t)
-	r := mxscope(t, targetsYAML, false, "scan", "-t", "-", "-f", "csv", "--provider", "microsoft", "--resolver", srv.Addr())
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[1], "campaign.example,") || !strings.HasPrefix(lines[2], "party.example,") {
-		t.Fatalf("--provider microsoft kept:\n%s\nwant campaign.example (mailbox via MX) and party.example (mailbox behind Proofpoint)", r.stdout)
+	scan := func(args ...string) result {
+		t.Helper()
+		return mxscope(t, targetsYAML, false, append([]string{"scan", "-t", "-", "--provider", "microsoft", "--resolver", srv.Addr()}, args...)...)
+	}
+	csvRows := func(out string) map[string]string {
+		t.Helper()
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(recs[0], "match")
+		if col < 0 {
+			t.Fatalf("no match column in %q", recs[0])
+		}
+		got := map[string]string{}
+		for _, r := range recs[1:] {
+			got[r[0]] = r[col]
+		}
+		return got
+	}
+
+	// By default: the MX layer and medium-or-high mailbox answers.
+	// party.example (Proofpoint in front, Microsoft known from one SPF
+	// include only) is a possible match, not listed.
+	if got := csvRows(scan("-f", "csv").stdout); !maps.Equal(got, map[string]string{"campaign.example": "mx"}) {
+		t.Errorf("--provider microsoft kept %v; want campaign.example (MX layer) only", got)
+	}
+	// --possible adds it, marked as such.
+	if got := csvRows(scan("-f", "csv", "--possible").stdout); !maps.Equal(got, map[string]string{"campaign.example": "mx", "party.example": "possible"}) {
+		t.Errorf("--provider microsoft --possible kept %v; want campaign.example mx, party.example possible", got)
+	}
+
+	// JSON: the match layer on every row, and a summary over the whole scan.
+	var doc struct {
+		Results []struct {
+			Domain string          `json:"domain"`
+			Match  []scanner.Match `json:"match"`
+		} `json:"results"`
+		Summary scanner.Summary `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(scan("-f", "json").stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Results) != 1 || !slices.Equal(doc.Results[0].Match, []scanner.Match{{Provider: "microsoft", Layer: "mx"}}) {
+		t.Errorf("json results %+v; want campaign.example with match [microsoft mx]", doc.Results)
+	}
+	m := doc.Summary.Match
+	if m == nil || m.MX != 1 || m.Mailbox != 0 || m.Possible != 1 || doc.Summary.Scanned != 4 || doc.Summary.Targets != 6 {
+		t.Errorf("summary match %+v, scanned %d, targets %d; want mx 1, possible 1, of 4 resolved, 6 listed", m, doc.Summary.Scanned, doc.Summary.Targets)
+	}
+
+	// The table says it in words, with the whole scan's denominator.
+	out := scan().stdout
+	for _, want := range []string{"Matching microsoft: 1 of 4 resolved targets (6 listed)", "possible  1  low confidence only; not listed (--possible lists them)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table summary lacks %q:\n%s", want, out)
+		}
+	}
+
+	if r := mxscope(t, "", false, "scan", "--possible", "x.example"); r.code != exitUsage || !strings.Contains(r.stderr, "--possible needs --provider") {
+		t.Errorf("--possible without --provider: exit %d, stderr %q; want a usage error", r.code, r.stderr)
 	}
 }
 

@@ -34,6 +34,7 @@ type scanOptions struct {
 	Format        string
 	Output        string
 	Providers     []string
+	Possible      bool // with Providers: also list low-confidence mailbox matches
 	Resolvers     []string
 	Concurrency   int
 	Timeout       time.Duration
@@ -85,7 +86,8 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVarP(&o.Targets, "targets", "t", "targets.yaml", `targets file; "-" reads stdin`)
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
+	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains with an MX host or (medium or high confidence) mailbox host at this provider id (repeatable)")
+	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: the system's resolvers)")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
@@ -144,6 +146,9 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	}
 	if o.QPS < 0 {
 		return nil, "", userError(exitUsage, "", "--qps must not be negative")
+	}
+	if o.Possible && len(o.Providers) == 0 {
+		return nil, "", userError(exitUsage, "for example: mxscope scan --provider microsoft --possible", "--possible needs --provider")
 	}
 	if o.Resume != "" && (o.Output != "" || o.Format != "table" && o.Format != "jsonl") {
 		return nil, "", userError(exitUsage, "--resume appends jsonl to the file it names", "--resume does not combine with --output or --format")
@@ -237,6 +242,9 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		defer stop()
 	}
 	sum := scanner.NewSummarizer()
+	if len(o.Providers) > 0 {
+		sum.Filter(o.Providers, o.Possible)
+	}
 	var scanned int
 	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	stopProgress := startProgress(io, o, sc, src.total)
@@ -244,11 +252,13 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
 		scanned++
 		g.unchecked(r) // before the provider filter: a target that was not checked is not known to be elsewhere
-		if !matchesProviders(r, o.Providers) {
+		// The summary counts every target, so that a provider's share
+		// is told out of the whole scan, not out of the rows kept.
+		sum.Add(r)
+		if !keepForProviders(r, o.Providers, o.Possible) {
 			return nil
 		}
 		g.add(r)
-		sum.Add(r)
 		return w.Write(r)
 	})
 	stopProgress()
@@ -322,16 +332,18 @@ func checkProviderIDs(cat *providers.Catalog, ids []string) error {
 	return nil
 }
 
-func matchesProviders(r *scanner.Result, ids []string) bool {
+// keepForProviders reports whether r is listed under the --provider filter
+// ids, and sets r.Match to what matched: an MX host, or the mailbox host
+// with medium or high confidence; a low-confidence mailbox host (possible)
+// only when possible is set. Without a filter every row is kept.
+func keepForProviders(r *scanner.Result, ids []string, possible bool) bool {
 	if len(ids) == 0 {
 		return true
 	}
-	for _, id := range ids {
-		if _, ok := r.HasProvider(id); ok {
-			return true
-		}
-	}
-	return false
+	r.Match = slices.DeleteFunc(scanner.MatchProviders(r, ids), func(m scanner.Match) bool {
+		return m.Layer == scanner.LayerPossible && !possible
+	})
+	return len(r.Match) > 0
 }
 
 func resolverAddrs(flags []string) ([]string, error) {

@@ -17,7 +17,7 @@ var csvFixed = []string{
 	"status", "mail", "provider", "gateway", "mailbox", "confidence", "mx_hosts", "senders",
 	"spf_status", "spf_all", "spf_lookups", "dmarc_status", "dmarc_policy", "dmarc_pct",
 	"findings", "error", "tenant", "reseller", "mailbox_evidence",
-	"dmarc_applied_policy", "dmarc_testing",
+	"dmarc_applied_policy", "dmarc_testing", "match",
 }
 
 // csvReport writes one row per result, flushed as written. Lists are joined
@@ -79,6 +79,7 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		r.SPF.Status, r.SPF.All, lookups, r.DMARC.Status, r.DMARC.Policy, pct,
 		strings.Join(ids, ";"), r.Error, r.Tenant, r.Reseller, strings.Join(r.MailboxEvidence, ";"),
 		r.DMARC.AppliedPolicy, yes(r.DMARC.Testing),
+		matchCell(r, c.opt, ";"),
 	)
 	return c.row(row)
 }

@@ -41,6 +41,9 @@ func (m *markdown) Begin(meta scanner.Meta) error {
 		h = append(h, m.opt.LabelKeys[0])
 	}
 	h = append(h, "Status", "Mail", "Gateway", "Mailbox", "SPF", "DMARC", "Findings")
+	if len(m.opt.Providers) > 0 {
+		h = append(h, "Match")
+	}
 	mdRow(w, h)
 	mdRule(w, len(h))
 	return w.Flush()
@@ -53,6 +56,9 @@ func (m *markdown) Write(r *scanner.Result) error {
 	}
 	c = append(c, string(r.Status), or(string(r.Mail)), or(r.Gateway), mailboxCell(r),
 		spfCell(r.SPF), dmarcCell(r.DMARC), findingsCell(r))
+	if len(m.opt.Providers) > 0 {
+		c = append(c, or(matchCell(r, m.opt, ", ")))
+	}
 	mdRow(m.out, c)
 	if len(r.Findings) > 0 {
 		f := &m.findings
@@ -82,6 +88,12 @@ func (m *markdown) End(s scanner.Summary) error {
 		}
 		for _, c := range l.counts {
 			fmt.Fprintf(w, "- %s: %d of %d targets\n", mdStart(c.ID), c.Count, s.Scanned)
+		}
+	}
+	if ml := matchLines(s); ml != nil {
+		fmt.Fprintf(w, "\nMatching %s:\n\n", mdEscape(ml[0]))
+		for _, l := range ml[1:] {
+			fmt.Fprintf(w, "- %s\n", mdStart(l))
 		}
 	}
 	w.WriteString("\n")

@@ -105,11 +105,12 @@ func WriteCatalog(format string, w io.Writer, cat *providers.Catalog, opt Option
 }
 
 // catalogHeader is the column set of the catalog in table, csv and markdown.
-var catalogHeader = []string{"id", "key", "name", "kind", "mx", "spf", "source"}
+var catalogHeader = []string{"id", "key", "name", "kind", "mx", "spf", "source", "appliance"}
 
 // catalogRow returns a provider's cells, raw; lists are joined with sep.
 func catalogRow(p *providers.Provider, sep string) []string {
-	return []string{p.ID, p.Key, p.Name, string(p.Kind), strings.Join(p.MX, sep), strings.Join(p.SPF, sep), p.Source}
+	return []string{p.ID, p.Key, p.Name, string(p.Kind), strings.Join(p.MX, sep), strings.Join(p.SPF, sep), p.Source,
+		strings.Join(p.Appliance, sep)}
 }
 
 // The cells below are shared by the table and Markdown formats. They return
@@ -209,19 +210,18 @@ func findingsCell(r *scanner.Result) string {
 	return countSeverities(n)
 }
 
-// matchCell says which layer matched the --provider filter: "gateway" for
-// one provider, "proofpoint:gateway,microsoft:mailbox" for several.
-func matchCell(r *scanner.Result, ids []string) string {
-	var parts []string
-	for _, id := range ids {
-		if layer, ok := r.HasProvider(id); ok {
-			if len(ids) == 1 {
-				return layer
-			}
-			parts = append(parts, id+":"+layer)
+// matchCell says which layer matched the --provider filter (r.Match): "mx"
+// for one provider, "proofpoint:mx<sep>microsoft:mailbox" for several, ""
+// when nothing matched.
+func matchCell(r *scanner.Result, opt Options, sep string) string {
+	parts := make([]string, 0, len(r.Match))
+	for _, m := range r.Match {
+		if len(opt.Providers) == 1 {
+			return string(m.Layer)
 		}
+		parts = append(parts, m.Provider+":"+string(m.Layer))
 	}
-	return or(strings.Join(parts, ","))
+	return strings.Join(parts, sep)
 }
 
 // labelCell is the value of the first label key, the table's label column.
@@ -323,6 +323,31 @@ func pctOf(n, total int) string {
 // findingShare is "2 of 4 (50%)": how many resolved targets have a finding.
 func findingShare(c scanner.FindingCount, s scanner.Summary) string {
 	return fmt.Sprintf("%d of %d%s", c.Targets, s.Scanned, pctOf(c.Targets, s.Scanned))
+}
+
+// matchLines tell what a --provider filter found, out of the whole scan:
+// the MX layer (what an inspection of MX records sees) apart from the
+// mailbox layer behind it, and possible (low-confidence) answers apart
+// from both. None without a filter.
+func matchLines(s scanner.Summary) []string {
+	m := s.Match
+	if m == nil {
+		return nil
+	}
+	n := m.MX + m.Mailbox
+	head := fmt.Sprintf("%s: %d of %d resolved targets (%d listed)", strings.Join(m.Providers, ", "), n, s.Scanned, s.Targets)
+	possible := "low confidence only; not listed (--possible lists them)"
+	if m.PossibleListed {
+		possible = "low confidence only; listed with MATCH possible"
+		head = fmt.Sprintf("%s: %d of %d resolved targets (%d listed), and %d possible", strings.Join(m.Providers, ", "), n, s.Scanned, s.Targets, m.Possible)
+	}
+	w := len(strconv.Itoa(max(m.MX, m.Mailbox, m.Possible)))
+	return []string{
+		head,
+		fmt.Sprintf("mx        %*d  an MX host is the provider's (what an inspection of MX records sees)", w, m.MX),
+		fmt.Sprintf("mailbox   %*d  not in the MX; the mailbox host behind it, medium or high confidence", w, m.Mailbox),
+		fmt.Sprintf("possible  %*d  %s", w, m.Possible, possible),
+	}
 }
 
 // tenantLine is "microsoft tenant contoso-com: a.example, b.example".

@@ -140,8 +140,11 @@ func testMeta() scanner.Meta {
 	}
 }
 
-func testSummary(rs []*scanner.Result) scanner.Summary {
+func testSummary(rs []*scanner.Result, providers ...string) scanner.Summary {
 	z := scanner.NewSummarizer()
+	if len(providers) > 0 {
+		z.Filter(providers, false)
+	}
 	for _, r := range rs {
 		z.Add(r)
 	}
@@ -161,11 +164,14 @@ func render(t *testing.T, format string, opt Options) string {
 		t.Fatal(err)
 	}
 	for _, r := range rs {
+		// As mxscope scan does with --provider (it also drops the rows
+		// without a match; here every row is written).
+		r.Match = scanner.MatchProviders(r, opt.Providers)
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.End(testSummary(rs)); err != nil {
+	if err := w.End(testSummary(rs, opt.Providers...)); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
@@ -203,6 +209,9 @@ var cases = []struct {
 	{"jsonl", "jsonl", Options{LabelKeys: labelKeys}, false},
 	{"csv", "csv", Options{LabelKeys: labelKeys}, false},
 	{"markdown", "markdown", Options{LabelKeys: labelKeys}, false},
+	{"csv-providers", "csv", Options{Providers: []string{"microsoft", "proofpoint"}}, false},
+	{"json-provider", "json", Options{Providers: []string{"microsoft"}}, false},
+	{"markdown-provider", "markdown", Options{Providers: []string{"microsoft"}}, false},
 }
 
 func TestGoldenFiles(t *testing.T) {
@@ -310,7 +319,7 @@ func TestCSVHasNoFormulaCellsAndStableColumns(t *testing.T) {
 	}
 	wantHeader := "domain,candidate,party,year,label_status,status,mail,provider,gateway,mailbox,confidence,mx_hosts,senders," +
 		"spf_status,spf_all,spf_lookups,dmarc_status,dmarc_policy,dmarc_pct,findings,error,tenant,reseller,mailbox_evidence," +
-		"dmarc_applied_policy,dmarc_testing"
+		"dmarc_applied_policy,dmarc_testing,match"
 	if got := strings.Join(recs[0], ","); got != wantHeader {
 		t.Errorf("got header %s; want %s", got, wantHeader)
 	}
@@ -601,10 +610,18 @@ func TestCells(t *testing.T) {
 		{"no findings", findingsCell(&scanner.Result{}), "-"},
 		{"findings worst first", findingsCell(&scanner.Result{Findings: []scanner.Finding{
 			{Severity: "low"}, {Severity: "high"}, {Severity: "medium"}, {Severity: "high"}}}), "2 high, 1 medium, 1 low"},
-		{"match one provider", matchCell(&scanner.Result{Gateway: "proofpoint"}, []string{"proofpoint"}), "gateway"},
-		{"match several providers", matchCell(&scanner.Result{Gateway: "proofpoint", Mailbox: "microsoft"},
-			[]string{"proofpoint", "microsoft", "google"}), "proofpoint:gateway,microsoft:mailbox"},
-		{"match none", matchCell(&scanner.Result{}, []string{"google"}), "-"},
+		{"match one provider", matchCell(&scanner.Result{Match: []scanner.Match{{Provider: "proofpoint", Layer: "mx"}}},
+			Options{Providers: []string{"proofpoint"}}, ","), "mx"},
+		{"match several providers", matchCell(&scanner.Result{Match: []scanner.Match{{Provider: "proofpoint", Layer: "mx"}, {Provider: "microsoft", Layer: "possible"}}},
+			Options{Providers: []string{"proofpoint", "microsoft", "google"}}, ";"), "proofpoint:mx;microsoft:possible"},
+		{"match none", matchCell(&scanner.Result{}, Options{Providers: []string{"google"}}, ","), ""},
+		{"match lines", strings.Join(matchLines(scanner.Summary{Targets: 61, Scanned: 52,
+			Match: &scanner.MatchCount{Providers: []string{"microsoft"}, MX: 9, Mailbox: 5, Possible: 3}}), "\n"),
+			"microsoft: 14 of 52 resolved targets (61 listed)\n" +
+				"mx        9  an MX host is the provider's (what an inspection of MX records sees)\n" +
+				"mailbox   5  not in the MX; the mailbox host behind it, medium or high confidence\n" +
+				"possible  3  low confidence only; not listed (--possible lists them)"},
+		{"no match lines without a filter", strings.Join(matchLines(scanner.Summary{Targets: 3}), ""), ""},
 		{"targets, some failed", targetsLine(scanner.Summary{Targets: 7, Scanned: 3, Failed: 3, Invalid: 1,
 			Statuses: map[scanner.Status]int{"ok": 3, "timeout": 2, "nxdomain": 1, "invalid": 1}}),
 			"7 listed: 3 resolved (43%), 3 failed (43%: 2 timeout, 1 nxdomain), 1 invalid (14%)"},

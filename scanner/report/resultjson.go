@@ -28,14 +28,15 @@ import (
 // up. TestResultShapeIsKnown fails meanwhile, to say so.
 
 // resultShape is typeShape(scanner.Result) when appendResult was written.
-const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";Findings []scanner.Finding "findings";interrupted bool ""}` +
+const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
 	` targets.Labels(marshaler)` +
-	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty"}` +
+	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty";Canonical string "canonical,omitempty";Appliance string "appliance,omitempty"}` +
 	` scanner.SPF{Status string "status";Record string "record,omitempty";All string "all,omitempty";Lookups int "lookups";VoidLookups int "void_lookups";Includes []string "includes";Tree []*scanner.SPFNode "tree,omitempty";Error string "error,omitempty"}` +
 	` scanner.SPFNode{Name string "name";Via string "via";Status string "status";Error string "error,omitempty";Children []*scanner.SPFNode "children,omitempty"}` +
 	` scanner.DMARC{Status string "status";Record string "record,omitempty";Policy string "policy,omitempty";SubdomainPolicy string "subdomain_policy,omitempty";Pct *int "pct,omitempty";RUA []string "rua,omitempty";RUF []string "ruf,omitempty";Source string "source,omitempty";Inherited bool "inherited,omitempty";OrgDomain string "org_domain,omitempty";Error string "error,omitempty";AppliedPolicy string "applied_policy,omitempty";Testing bool "testing,omitempty";NonexistentPolicy string "nonexistent_policy,omitempty";PSDPolicy bool "psd_policy,omitempty";MultipleRecords []string "multiple_records,omitempty";Warnings []string "warnings,omitempty"}` +
 	` scanner.Policy{Status string "status";Record string "record,omitempty";Error string "error,omitempty"}` +
-	` scanner.Finding{ID string "id";Severity scanner.Severity "severity";Message string "message";Fix string "fix,omitempty"}`
+	` scanner.Finding{ID string "id";Severity scanner.Severity "severity";Message string "message";Fix string "fix,omitempty"}` +
+	` scanner.Match{Provider string "provider";Layer scanner.Layer "layer"}`
 
 // fastResultJSON says appendResult knows scanner.Result as it is.
 var fastResultJSON = typeShape(reflect.TypeFor[scanner.Result]()) == resultShape
@@ -197,6 +198,17 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 		}
 		b = append(b, ']')
 	}
+	if len(r.Match) > 0 {
+		b = append(b, `,"match":[`...)
+		for i, m := range r.Match {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = e.str(append(b, `{"provider":`...), m.Provider)
+			b = append(e.str(append(b, `,"layer":`...), string(m.Layer)), '}')
+		}
+		b = append(b, ']')
+	}
 	if e.deep {
 		return nil, false, false
 	}
@@ -210,6 +222,8 @@ func (e *resultEncoder) mx(b []byte, m *scanner.MX) []byte {
 	b = e.optStr(b, `,"product":`, m.Product)
 	b = e.strs(append(b, `,"addresses":`...), m.Addresses)
 	b = e.optStr(b, `,"status":`, string(m.Status))
+	b = e.optStr(b, `,"canonical":`, m.Canonical)
+	b = e.optStr(b, `,"appliance":`, m.Appliance)
 	return append(b, '}')
 }
 

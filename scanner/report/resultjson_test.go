@@ -97,7 +97,7 @@ func FuzzAppendResult(f *testing.F) {
 		}
 		var mx []scanner.MX
 		if !bit(24) {
-			mx = []scanner.MX{{Preference: uint16(n), Host: a, Provider: b, Product: c, Addresses: strs(0), Status: "ok"}, {}}
+			mx = []scanner.MX{{Preference: uint16(n), Host: a, Provider: b, Product: c, Addresses: strs(0), Status: "ok", Canonical: b, Appliance: c}, {}}
 		}
 		var findings []scanner.Finding
 		if !bit(25) {
@@ -106,6 +106,13 @@ func FuzzAppendResult(f *testing.F) {
 		var tree []*scanner.SPFNode
 		if bit(26) {
 			tree = []*scanner.SPFNode{node, nil}
+		}
+		var match []scanner.Match
+		switch {
+		case bit(28):
+			match = []scanner.Match{}
+		case bit(29):
+			match = []scanner.Match{{Provider: a, Layer: scanner.Layer(b)}, {Provider: c}}
 		}
 		r := &scanner.Result{
 			Domain: a, Input: b, Unicode: c, Labels: labels, Line: int(n), Status: scanner.Status(a), Error: b,
@@ -116,7 +123,7 @@ func FuzzAppendResult(f *testing.F) {
 				Source: b, Inherited: bit(27), OrgDomain: c, Error: a, AppliedPolicy: b, Testing: bit(28), NonexistentPolicy: c,
 				PSDPolicy: bit(29), MultipleRecords: strs(12), Warnings: strs(14)},
 			MTASTS: scanner.Policy{Status: a, Record: b, Error: c}, TLSRPT: scanner.Policy{Status: c},
-			Findings: findings,
+			Findings: findings, Match: match,
 		}
 		checkSameAsMarshal(t, r)
 	})

@@ -89,7 +89,7 @@ func (t *table) Write(r *scanner.Result) error {
 		senders, gcell{text: spfCell(r.SPF)}, gcell{text: dmarcCell(r.DMARC)},
 		gcell{text: findingsCell(r), short: findingsShort(r), color: severityColor(r.Worst())})
 	if len(t.opt.Providers) > 0 {
-		c = append(c, gcell{text: matchCell(r, t.opt.Providers)})
+		c = append(c, gcell{text: or(matchCell(r, t.opt, ","))})
 	}
 	if t.opt.Findings {
 		t.addFindings(r)
@@ -275,6 +275,12 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 			fmt.Fprintf(w, "  %-*s  %*d of %d targets\n", idw, Clean(c.ID), nw, c.Count, s.Scanned)
 		}
 	}
+	if ml := matchLines(s); ml != nil {
+		fmt.Fprintf(w, "\nMatching %s\n", Clean(ml[0]))
+		for _, l := range ml[1:] {
+			fmt.Fprintf(w, "  %s\n", Clean(l))
+		}
+	}
 	w.WriteString("\n")
 	if f := countSeverities(s.Findings); f != "-" {
 		fmt.Fprintf(w, "Findings: %s\n", Clean(f))
@@ -314,7 +320,8 @@ func catalogTable(w io.Writer, cat *providers.Catalog, opt Options) error {
 		h[i] = strings.ToUpper(c)
 	}
 	if t.grid != nil {
-		t.grid.mins = []int{0, 8, 12, 0, 12, 12, 8}
+		t.grid.mins = []int{0, 8, 12, 0, 12, 12, 8, 9}
+		t.grid.drop = []int{7} // appliance, the rarest column, goes first
 	}
 	if err := t.line(plain(h)); err != nil {
 		return err

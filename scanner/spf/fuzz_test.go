@@ -29,6 +29,7 @@ var fuzzRecords = []string{
 	"v=spf1 exists:%{d99999999999999999999r+-}.example.com",
 	"V=SPF1 Include:EXAMPLE.com. Redirect=example.net",
 	"v=spf1 include:example.com",
+	"v=spf1 eXp= include:example.com",
 }
 
 // FuzzParse: Parse never panics, and what it accepts round-trips: parsing
@@ -49,6 +50,28 @@ func FuzzParse(f *testing.F) {
 		}
 		if got := r2.String(); got != canon {
 			t.Fatalf("canonical form of %q is %q, then %q", record, canon, got)
+		}
+	})
+}
+
+// FuzzParseLenient: ParseLenient never panics, keeps every term of a
+// record that Parse accepts, and what it keeps is itself a record that
+// parses (the bad terms are gone).
+func FuzzParseLenient(f *testing.F) {
+	for _, r := range fuzzRecords {
+		f.Add(r)
+	}
+	f.Fuzz(func(t *testing.T, record string) {
+		r := spf.ParseLenient(record)
+		if r == nil {
+			return
+		}
+		canon := r.String()
+		if _, err := spf.Parse(canon); err != nil {
+			t.Fatalf("ParseLenient(%q) kept %q, which does not parse: %v", record, canon, err)
+		}
+		if strict, err := spf.Parse(record); err == nil && strict.String() != canon {
+			t.Fatalf("ParseLenient(%q) = %q; Parse gives %q", record, canon, strict.String())
 		}
 	})
 }

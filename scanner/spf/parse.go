@@ -134,6 +134,34 @@ func Parse(record string) (*Record, error) {
 	return r, nil
 }
 
+// ParseLenient parses the well-formed terms of an SPF record and skips
+// the others, for a record that Parse rejects: receivers treat the whole
+// record as a permerror, but its readable terms still say whom the owner
+// meant to authorise. It returns nil for text that is not an SPF record
+// (wrong version, or longer than Parse accepts). Never evaluate what it
+// returns: it is evidence, not a policy.
+func ParseLenient(record string) *Record {
+	if len(record) > maxRecordLen || !isSPF(record) {
+		return nil
+	}
+	rest := record[len("v=spf1"):]
+	r := &Record{}
+	for rest != "" {
+		var term string
+		term, rest, _ = strings.Cut(rest, " ")
+		if term == "" {
+			continue
+		}
+		nm, nmod := len(r.Mechanisms), len(r.Modifiers)
+		if r.parseTerm(term) != nil {
+			// A bad term is skipped whole: a modifier is listed before
+			// its value is checked.
+			r.Mechanisms, r.Modifiers = r.Mechanisms[:nm], r.Modifiers[:nmod]
+		}
+	}
+	return r
+}
+
 func (r *Record) parseTerm(term string) error {
 	for i := 0; i < len(term); i++ {
 		if term[i] < 0x21 || term[i] > 0x7e {

@@ -39,10 +39,15 @@ type Analysis struct {
 	VoidLookups int     // terms whose query found no name or no records
 	Includes    []*Node // include and redirect targets of the apex, as a tree (macro-bearing ones are only in Targets)
 	// Targets lists every domain that include, redirect, a, mx, exists and
-	// ptr name across the tree, in walk order without duplicates: the
-	// senders the policy authorises. Macro-bearing names are listed as
-	// written and never looked up.
-	Targets        []Target
+	// ptr name across the tree, in walk order, each once per record that
+	// names it: the senders the policy authorises. Macro-bearing names are
+	// listed as written and never looked up.
+	Targets []Target
+	// Salvaged says the apex record did not parse (Status is permerror and
+	// receivers ignore it), and Targets lists what its well-formed terms
+	// name, from the apex record alone and without looking anything up:
+	// evidence of whom the owner meant to authorise, not a policy.
+	Salvaged       bool
 	Multiple       bool   // more than one SPF record at the apex
 	Loop           bool   // an include or redirect names a domain already on its path
 	TooManyLookups bool   // more than MaxLookups lookups (§4.6.4)
@@ -67,6 +72,11 @@ type Node struct {
 type Target struct {
 	Mechanism string // include, redirect, a, mx, exists or ptr
 	Name      string
+	// From is the domain whose record holds the term, lower case without
+	// a trailing dot: the walked domain for the terms of its own record,
+	// an include or redirect target for the terms of that target's record.
+	// It tells the owner's choices from those of a policy it includes.
+	From string
 }
 
 // WalkOptions bounds a walk, so that a hostile wide or deep tree costs a
@@ -124,11 +134,47 @@ func Walk(ctx context.Context, r Resolver, domain string, opts WalkOptions) *Ana
 	if err != nil {
 		w.fail(StatusPermerror, err)
 		a.All = "" // a record that does not parse says nothing about its all
+		w.salvage(recs[0], name)
 		return a
 	}
 	w.path = []string{strings.ToLower(name)}
 	a.Includes, a.All = w.walkRecord(rec, name, 0)
 	return a
+}
+
+// salvage lists the targets of the well-formed terms of an apex record
+// that did not parse, looking nothing up: one bad term makes the record a
+// permerror for receivers, but its other terms still say whom the owner
+// meant to authorise.
+func (w *walker) salvage(record, domain string) {
+	rec := ParseLenient(record)
+	if rec == nil {
+		return
+	}
+	from := fromName(domain)
+	for i := range rec.Mechanisms {
+		m := &rec.Mechanisms[i]
+		if m.Kind == KindAll {
+			break // nothing after all is evaluated
+		}
+		if !m.Kind.lookupKind() {
+			continue
+		}
+		if name, _ := w.targetOf(m.spec, m.Domain, domain); name != "" {
+			w.addTarget(string(m.Kind), name, from)
+		}
+	}
+	if rec.redirectSpec != nil {
+		if name, _ := w.targetOf(rec.redirectSpec, rec.Redirect, domain); name != "" {
+			w.addTarget("redirect", name, from)
+		}
+	}
+	w.a.Salvaged = len(w.a.Targets) > 0
+}
+
+// fromName is a domain as Target.From holds it.
+func fromName(domain string) string {
+	return strings.ToLower(strings.TrimSuffix(domain, "."))
 }
 
 type walker struct {
@@ -151,6 +197,7 @@ func (w *walker) fail(s Status, err error) {
 // walkRecord walks the terms of one record. It returns the include and
 // redirect nodes under it and its effective all.
 func (w *walker) walkRecord(rec *Record, domain string, depth int) (nodes []*Node, all Result) {
+	from := fromName(domain)
 	for i := range rec.Mechanisms {
 		m := &rec.Mechanisms[i]
 		if m.Kind == KindAll {
@@ -161,7 +208,7 @@ func (w *walker) walkRecord(rec *Record, domain string, depth int) (nodes []*Nod
 		}
 		w.countLookup(m.Term)
 		name, lookup := w.targetOf(m.spec, m.Domain, domain)
-		w.addTarget(string(m.Kind), name)
+		w.addTarget(string(m.Kind), name, from)
 		if !lookup {
 			continue
 		}
@@ -181,7 +228,7 @@ func (w *walker) walkRecord(rec *Record, domain string, depth int) (nodes []*Nod
 	term := "redirect=" + rec.Redirect
 	w.countLookup(term)
 	name, lookup := w.targetOf(rec.redirectSpec, rec.Redirect, domain)
-	w.addTarget("redirect", name)
+	w.addTarget("redirect", name, from)
 	if !lookup {
 		return nodes, ResultNone
 	}
@@ -209,15 +256,16 @@ func (w *walker) targetOf(spec macroString, raw, domain string) (name string, lo
 	return raw, false
 }
 
-// addTarget lists a target once, names compared without case. A policy
-// names a handful of targets, so a scan of the list is cheaper than a map
-// built for every walk; a hostile tree can name thousands (macro targets
-// cost no query), so past a few dozen a map takes over.
-func (w *walker) addTarget(mechanism, name string) {
-	key := Target{Mechanism: mechanism, Name: name}
+// addTarget lists a target once per record that names it, names compared
+// without case. A policy names a handful of targets, so a scan of the list
+// is cheaper than a map built for every walk; a hostile tree can name
+// thousands (macro targets cost no query), so past a few dozen a map takes
+// over.
+func (w *walker) addTarget(mechanism, name, from string) {
+	key := Target{Mechanism: mechanism, Name: name, From: from}
 	if w.seen == nil && len(w.a.Targets) < 32 {
 		for _, t := range w.a.Targets {
-			if t.Mechanism == mechanism && strings.EqualFold(t.Name, name) {
+			if t.Mechanism == mechanism && t.From == from && strings.EqualFold(t.Name, name) {
 				return
 			}
 		}
@@ -225,10 +273,10 @@ func (w *walker) addTarget(mechanism, name string) {
 		if w.seen == nil {
 			w.seen = make(map[Target]bool, 2*len(w.a.Targets))
 			for _, t := range w.a.Targets {
-				w.seen[Target{Mechanism: t.Mechanism, Name: strings.ToLower(t.Name)}] = true
+				w.seen[Target{Mechanism: t.Mechanism, Name: strings.ToLower(t.Name), From: t.From}] = true
 			}
 		}
-		lower := Target{Mechanism: mechanism, Name: strings.ToLower(name)}
+		lower := Target{Mechanism: mechanism, Name: strings.ToLower(name), From: from}
 		if w.seen[lower] {
 			return
 		}

@@ -118,8 +118,9 @@ func TestWalkDiamondIsNoLoop(t *testing.T) {
 		txt("b.example.net", "v=spf1 include:shared.example.net ~all").
 		txt("shared.example.net", "v=spf1 ip4:192.0.2.0/24 ~all")
 	a := walk(f, "example.com")
-	if a.Status != spf.StatusOK || a.Loop || a.Lookups != 4 || len(a.Targets) != 3 {
-		t.Errorf("got status %v loop %v lookups %d targets %v; want ok, no loop, 4, 3 targets", a.Status, a.Loop, a.Lookups, a.Targets)
+	// shared.example.net is listed under each record that names it.
+	if a.Status != spf.StatusOK || a.Loop || a.Lookups != 4 || len(a.Targets) != 4 {
+		t.Errorf("got status %v loop %v lookups %d targets %v; want ok, no loop, 4, 4 targets", a.Status, a.Loop, a.Lookups, a.Targets)
 	}
 }
 
@@ -136,7 +137,7 @@ func TestWalkRedirect(t *testing.T) {
 		a.Includes[0].Record != "v=spf1 include:_spf.google.com -all" || len(a.Includes[0].Children) != 1 || a.Includes[0].Children[0].Via != "include" {
 		t.Errorf("got tree %+v; want redirect _spf.example.net with one include under it", a.Includes)
 	}
-	want := []spf.Target{{Mechanism: "redirect", Name: "_spf.example.net"}, {Mechanism: "include", Name: "_spf.google.com"}}
+	want := []spf.Target{{Mechanism: "redirect", Name: "_spf.example.net", From: "example.com"}, {Mechanism: "include", Name: "_spf.google.com", From: "_spf.example.net"}}
 	if !reflect.DeepEqual(a.Targets, want) {
 		t.Errorf("got targets %v; want %v", a.Targets, want)
 	}
@@ -402,15 +403,18 @@ func TestWalkTargets(t *testing.T) {
 		a("example.com", "192.0.2.1").a("dispatch-us.ppe-hosted.com", "192.0.2.2").
 		mx("mail.example.com", "mx1.example.com")
 	a := walk(f, "example.com")
+	// Each record's terms are listed once, with the record they are in:
+	// dispatch-us.ppe-hosted.com is named by the apex and by the redirect target.
 	want := []spf.Target{
-		{Mechanism: "a", Name: "example.com"},
-		{Mechanism: "mx", Name: "Mail.Example.com"},
-		{Mechanism: "exists", Name: "%{i}.spf.hc1234-56.iphmx.com"},
-		{Mechanism: "ptr", Name: "example.com"},
-		{Mechanism: "include", Name: "_spf.google.com"},
-		{Mechanism: "a", Name: "dispatch-us.ppe-hosted.com"},
-		{Mechanism: "include", Name: "%{d}.inc.example.net"},
-		{Mechanism: "redirect", Name: "_spf.example.net"},
+		{Mechanism: "a", Name: "example.com", From: "example.com"},
+		{Mechanism: "mx", Name: "Mail.Example.com", From: "example.com"},
+		{Mechanism: "exists", Name: "%{i}.spf.hc1234-56.iphmx.com", From: "example.com"},
+		{Mechanism: "ptr", Name: "example.com", From: "example.com"},
+		{Mechanism: "include", Name: "_spf.google.com", From: "example.com"},
+		{Mechanism: "a", Name: "dispatch-us.ppe-hosted.com", From: "example.com"},
+		{Mechanism: "include", Name: "%{d}.inc.example.net", From: "example.com"},
+		{Mechanism: "redirect", Name: "_spf.example.net", From: "example.com"},
+		{Mechanism: "a", Name: "dispatch-us.ppe-hosted.com", From: "_spf.example.net"},
 	}
 	if !reflect.DeepEqual(a.Targets, want) {
 		t.Errorf("got targets\n%v\nwant\n%v", a.Targets, want)
@@ -486,11 +490,36 @@ func TestWalkTargetsListsManyOnceEach(t *testing.T) {
 	for i := range 40 {
 		name := fmt.Sprintf("%%{i}.h%d.example.net", i)
 		terms = append(terms, "exists:"+name, "exists:"+strings.ToUpper(name))
-		want = append(want, spf.Target{Mechanism: "exists", Name: name})
+		want = append(want, spf.Target{Mechanism: "exists", Name: name, From: "example.com"})
 	}
 	f := newFake().txt("example.com", "v=spf1 "+strings.Join(terms, " ")+" -all")
 	a := walk(f, "example.com")
 	if !reflect.DeepEqual(a.Targets, want) {
 		t.Errorf("got %d targets, want %d, each once:\n%v", len(a.Targets), len(want), a.Targets)
+	}
+}
+
+func TestWalkSalvagesAPermerrorRecord(t *testing.T) {
+	// One bad term makes the record a permerror for receivers, but its
+	// other terms still say whom the owner meant to authorise: Targets
+	// lists them, from the apex record alone, and nothing is looked up.
+	f := newFake().
+		txt("example.com", "v=spf1 ipv4:192.0.2.1 include:spf.protection.outlook.com a:Mail.Example.net mx bogus=%{ redirect=_spf.example.net")
+	a := walk(f, "example.com")
+	want := []spf.Target{
+		{Mechanism: "include", Name: "spf.protection.outlook.com", From: "example.com"},
+		{Mechanism: "a", Name: "Mail.Example.net", From: "example.com"},
+		{Mechanism: "mx", Name: "example.com", From: "example.com"},
+		{Mechanism: "redirect", Name: "_spf.example.net", From: "example.com"},
+	}
+	if a.Status != spf.StatusPermerror || !strings.Contains(a.Err, `"ipv4:192.0.2.1"`) || !a.Salvaged || !reflect.DeepEqual(a.Targets, want) {
+		t.Errorf("got status %v err %q salvaged %v targets\n%v\nwant permerror naming ipv4:192.0.2.1, salvaged, targets\n%v", a.Status, a.Err, a.Salvaged, a.Targets, want)
+	}
+	if a.Lookups != 0 || len(a.Includes) != 0 || f.count() != 1 {
+		t.Errorf("got %d lookups, %d includes, %d queries; want only the apex TXT asked", a.Lookups, len(a.Includes), f.count())
+	}
+	// A well-formed record is walked as before and not marked salvaged.
+	if b := walk(newFake().txt("example.org", "v=spf1 -all"), "example.org"); b.Salvaged {
+		t.Errorf("a record that parses is marked salvaged")
 	}
 }
