@@ -52,6 +52,7 @@ type Cache struct {
 	q      Querier
 	seed   maphash.Seed
 	shards [cacheShards]cacheShard
+	front  Interceptor // nil: none (see Intercept)
 
 	hits, misses, shared atomic.Uint64
 }
@@ -173,12 +174,37 @@ func (c *Cache) Stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Shared: c.shared.Load()}
 }
 
+// Interceptor stands in front of a Cache (see Cache.Intercept): it is asked
+// every question, with next the cache's own way of answering it.
+type Interceptor func(ctx context.Context, name string, qtype uint16, next Querier) Answer
+
+// Intercept puts f in front of the cache: every Query, the Lookup methods'
+// included, asks f, which may pass the question on to next (the cache
+// itself), look at the answer, or answer from elsewhere. The scanner uses it
+// to keep the answers each domain used (an evidence file) and to answer each
+// domain from its evidence (replay). Call it before the cache is used.
+func (c *Cache) Intercept(f Interceptor) { c.front = f }
+
+// cached is the cache without its interceptor: the next an Interceptor gets.
+type cached struct{ c *Cache }
+
+func (x cached) Query(ctx context.Context, name string, qtype uint16) Answer {
+	return x.c.query(ctx, name, qtype)
+}
+
 // Query answers from the cache, or asks the Querier once for everyone asking
 // the same (name, qtype) meanwhile. A caller whose ctx ends stops waiting at
 // once (StatusError wrapping ctx.Err()); the query itself runs on the ctx
 // of the caller who started it. The returned Answer is shared: do not
 // modify its slices.
 func (c *Cache) Query(ctx context.Context, name string, qtype uint16) Answer {
+	if c.front != nil {
+		return c.front(ctx, name, qtype, cached{c})
+	}
+	return c.query(ctx, name, qtype)
+}
+
+func (c *Cache) query(ctx context.Context, name string, qtype uint16) Answer {
 	// The key is the name lower-cased without its trailing dot: for the
 	// names callers pass (already lower-case, no dot) that costs no
 	// allocation, where adding the dot cost one per question, hits included.

@@ -383,6 +383,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 		} else {
 			last, retry = c.attempt(ctx, srv, &q)
 		}
+		last.Server = srv.addr
 		switch last.Status {
 		case StatusServFail, StatusRefused:
 			if rcodeRetried || (last.Status == StatusRefused && n == 1) {
@@ -523,7 +524,9 @@ func (c *Client) attempt(ctx context.Context, srv *server, q *query) (Answer, bo
 		}
 		c.responses.Add(1)
 		if tc {
-			return c.exchangeTCP(ctx, srv, q)
+			a, retry := c.exchangeTCP(ctx, srv, q)
+			a.TC = true
+			return a, retry
 		}
 		return a, false
 	}
@@ -555,7 +558,9 @@ func parseReply(b []byte, q *query, server string) (a Answer, tc, ok bool) {
 	}
 	m := dns.Msg{Answer: answer}
 	m.Rcode = rcode
-	return answerFrom(&m, q.fqdn, q.qtype, server), false, true
+	a = answerFrom(&m, q.fqdn, q.qtype, server)
+	a.AD = b[3]&0x20 != 0
+	return a, false, true
 }
 
 // exchangeTCP asks q again over a fresh TCP connection to srv, after a
@@ -595,7 +600,9 @@ func (c *Client) exchangeTCP(ctx context.Context, srv *server, q *query) (Answer
 		return failed(StatusError, fmt.Errorf("%w (TCP from %s)", ErrMismatch, srv.addr)), true
 	}
 	c.responses.Add(1)
-	return answerFrom(r, q.fqdn, q.qtype, srv.addr), false
+	a := answerFrom(r, q.fqdn, q.qtype, srv.addr)
+	a.TCP, a.AD = true, r.AuthenticatedData
+	return a, false
 }
 
 // register puts w on one of srv's sockets under a free random ID, with its

@@ -90,6 +90,21 @@ type Answer struct {
 	// Err is the cause for StatusTimeout, StatusError, StatusServFail and
 	// StatusRefused; it wraps the context's error when the context ended.
 	Err error
+
+	// What an evidence file records of the exchange. Server is the resolver
+	// ("ip:port") that answered, or the last one asked when none did; ""
+	// when nothing was sent. TCP: the answer came over TCP. AD: the reply
+	// had the Authenticated Data flag (the resolver says it validated it
+	// with DNSSEC). TC: a UDP reply came truncated, so the answer was asked
+	// again over TCP.
+	Server      string
+	TCP, AD, TC bool
+	// Time is when the question was sent and Latency how long its answer
+	// took, retries included. The Client leaves them zero; a Querier that
+	// wraps it to keep evidence (evidence.Recorder) sets them, so that a
+	// scan without one pays nothing for the clock.
+	Time    time.Time
+	Latency time.Duration
 }
 
 // Void reports whether the answer says there is nothing there: NXDOMAIN or NODATA.
