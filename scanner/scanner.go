@@ -95,6 +95,18 @@ type Options struct {
 	// query it waits for. It costs a little per query; a progress display
 	// wants it, a batch run does not.
 	Trace bool
+
+	// Record, when set, is given every answer each target's lookups used
+	// (an evidence file keeps them), once per emitted result, in input
+	// order, just before emit; an error stops the scan like emit's. A
+	// target without lookups (invalid) comes with none.
+	Record func(r *Result, l Lookups) error
+	// Answers, when set, answers each domain's lookups in place of the
+	// Querier given to New and of the scan's cache: replay serves each
+	// target the answers recorded for it. It is called once per domain
+	// that is looked up, as it starts, from the goroutine that reads the
+	// targets, before the next target is read.
+	Answers func(r *Result) resolve.Querier
 }
 
 // Scanner scans domains through one shared, cached resolver.
@@ -133,7 +145,11 @@ func New(q resolve.Querier, opts Options) *Scanner {
 	if opts.Trace {
 		q = tracer{q}
 	}
-	return &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains()}
+	s := &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains()}
+	if opts.Record != nil || opts.Answers != nil {
+		s.dns.Intercept(s.intercept)
+	}
+	return s
 }
 
 // Cache exposes the scan's lookup cache, for statistics.
@@ -225,6 +241,12 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 		if ctx.Err() != nil && r.Status == StatusError && r.interrupted {
 			break
 		}
+		if s.opts.Record != nil {
+			if err := s.opts.Record(r, j.dd.taken()); err != nil {
+				emitErr = err
+				break
+			}
+		}
 		if err := emit(r); err != nil {
 			emitErr = err
 			break
@@ -251,6 +273,7 @@ type job struct {
 	left  atomic.Int32    // chains not yet finished
 	done  chan *Result    // receives the Result once
 	slots chan struct{}   // the scan's in-flight slots; the job holds one
+	dd    *domainDNS      // what the domain's lookups asked, when the scan records or replays
 
 	// With Options.Trace: when its lookups started, and the queries its
 	// chains have sent and wait for, oldest first.
@@ -276,6 +299,7 @@ func (s *Scanner) start(ctx, dctx context.Context, j *job, r *Result, slots chan
 		j.born = time.Now()
 		j.ctx = context.WithValue(dctx, jobKey{}, j)
 	}
+	s.withDomainDNS(j, r)
 	j.left.Store(int32(len(s.chains)))
 }
 

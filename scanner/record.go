@@ -1,0 +1,105 @@
+package scanner
+
+import (
+	"context"
+	"sync"
+
+	"github.com/mxscope/mxscope/scanner/resolve"
+)
+
+// Asked is one question a domain's lookups asked and the answer they used.
+type Asked struct {
+	Name   string // as the lookups asked it: lower case, no trailing dot
+	Type   uint16 // dns.TypeMX, ...
+	Answer resolve.Answer
+}
+
+// Lookups is every answer one target's verdicts used, each question once,
+// in the order first asked.
+type Lookups struct {
+	Asked []Asked
+	// Truncated: the domain asked more than MaxAsked questions and the
+	// rest were not kept. The scan's own caps keep a domain far below it.
+	Truncated bool
+}
+
+// MaxAsked bounds the questions kept per domain for Options.Record. The
+// SPF walk (RFC 7208's limits), DMARC discovery, the MX hosts and the
+// mailbox probes come to a few dozen; the bound only stops hostile data
+// from making one target's evidence unbounded.
+const MaxAsked = 1024
+
+// domainDNS travels in a domain's lookup context when the scan records or
+// replays answers: the Interceptor in front of the scan's cache finds it
+// there and knows whose question it is.
+type domainDNS struct {
+	q      resolve.Querier // replay: answers this domain's questions; nil: the cache does
+	record bool
+
+	mu      sync.Mutex
+	lookups Lookups
+}
+
+type domainDNSKey struct{}
+
+// intercept stands in front of the scan's cache (resolve.Cache.Intercept)
+// when Options.Record or Options.Answers is set.
+func (s *Scanner) intercept(ctx context.Context, name string, qtype uint16, next resolve.Querier) resolve.Answer {
+	dd, _ := ctx.Value(domainDNSKey{}).(*domainDNS)
+	if dd == nil {
+		return next.Query(ctx, name, qtype)
+	}
+	var a resolve.Answer
+	if dd.q != nil {
+		a = dd.q.Query(ctx, name, qtype)
+	} else {
+		a = next.Query(ctx, name, qtype)
+	}
+	if dd.record {
+		dd.add(name, qtype, a)
+	}
+	return a
+}
+
+// add keeps a for (name, qtype) unless the domain asked that question
+// before: a domain that asks twice (its apex TXT, for SPF and for tokens)
+// used the first answer.
+func (dd *domainDNS) add(name string, qtype uint16, a resolve.Answer) {
+	name = normalizeName(name)
+	dd.mu.Lock()
+	defer dd.mu.Unlock()
+	for _, x := range dd.lookups.Asked {
+		if x.Type == qtype && x.Name == name {
+			return
+		}
+	}
+	if len(dd.lookups.Asked) >= MaxAsked {
+		dd.lookups.Truncated = true
+		return
+	}
+	dd.lookups.Asked = append(dd.lookups.Asked, Asked{Name: name, Type: qtype, Answer: a})
+}
+
+// taken returns what the domain's lookups asked; nil-safe.
+func (dd *domainDNS) taken() Lookups {
+	if dd == nil {
+		return Lookups{}
+	}
+	dd.mu.Lock()
+	defer dd.mu.Unlock()
+	return dd.lookups
+}
+
+// withDomainDNS readies j's context for recording or replay, when the scan
+// does either.
+func (s *Scanner) withDomainDNS(j *job, r *Result) {
+	if s.opts.Record == nil && s.opts.Answers == nil {
+		return
+	}
+	dd := &domainDNS{record: s.opts.Record != nil}
+	if s.opts.Answers != nil {
+		dd.q = s.opts.Answers(r)
+	}
+	j.dd = dd
+	j.ctx = context.WithValue(j.ctx, domainDNSKey{}, dd)
+}
