@@ -81,3 +81,40 @@ func TestLabelsGetAndKeys(t *testing.T) {
 		t.Errorf("Keys() = %q; want party,year", got)
 	}
 }
+
+// Labels read back from a report write the same bytes and format the same
+// cells: diff and replay depend on it.
+func TestLabelsUnmarshalJSONRoundTrips(t *testing.T) {
+	in := Labels{
+		{"zeta", "z"}, {"year", 2024}, {"big", uint64(math.MaxUint64)}, {"share", 51.3}, {"whole", 2020.0},
+		{"b", true}, {"n", nil}, {"l", []any{"DE", 1, 2.5}}, {"m", map[string]any{"b": 2, "a": []any{1}}},
+		{"exp", 1e21}, {"nan", math.NaN()}, {"ctl", "a\x1bb\u202e"},
+	}
+	b, err := in.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Labels
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("Unmarshal(%s): %v", b, err)
+	}
+	b2, err := out.MarshalJSON()
+	if err != nil || string(b2) != string(b) {
+		t.Errorf("round trip:\n got %s, %v\nwant %s", b2, err, b)
+	}
+	for _, k := range in.Keys() {
+		if got, want := out.String(k), in.String(k); got != want && k != "nan" {
+			t.Errorf("cell %q: got %q; want %q", k, got, want)
+		}
+	}
+	if v, _ := out.Get("year"); v != 2024 {
+		t.Errorf("year is %T %v; want int 2024", v, v)
+	}
+	var none Labels
+	if err := json.Unmarshal([]byte("null"), &none); err != nil || none != nil {
+		t.Errorf("null: got %v, %v", none, err)
+	}
+	if err := json.Unmarshal([]byte(`["a"]`), &none); err == nil {
+		t.Error("a JSON array was accepted as labels")
+	}
+}
