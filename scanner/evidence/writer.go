@@ -1,0 +1,245 @@
+package evidence
+
+import (
+	"context"
+	"hash/maphash"
+	"io"
+	"time"
+
+	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/report"
+	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/targets"
+)
+
+// targetLine is a target as the file holds it: the entry as the targets file
+// gave it (so replay needs no targets file) and the questions its verdicts
+// used.
+type targetLine struct {
+	N         int            `json:"n"` // 1-based position among this scan's targets
+	Line      int            `json:"line,omitempty"`
+	Domain    string         `json:"domain"`
+	Input     string         `json:"input,omitempty"`
+	Unicode   string         `json:"unicode,omitempty"`
+	Labels    targets.Labels `json:"labels,omitempty"`
+	Invalid   string         `json:"invalid,omitempty"`
+	Questions []Question     `json:"questions"`
+	Truncated bool           `json:"truncated,omitempty"`
+}
+
+// window is the answer lines a target may refer to (see the package
+// comment): the Writer and the Reader keep the same one, line for line.
+type window struct {
+	max, maxBytes int
+	lines         []winLine // oldest first; lines[head:] are live
+	head          int
+	bytes         int
+	seq           int64 // answer lines so far
+	blockStart    int64 // seq of the first answer line of the current target
+}
+
+type winLine struct {
+	key  Question
+	seq  int64
+	size int
+}
+
+// add appends an answer line of size bytes for key, and drops the oldest
+// lines, never those of the current target, while the window is over its
+// size. evict is told of each line dropped.
+func (w *window) add(key Question, size int, evict func(winLine)) int64 {
+	w.seq++
+	w.lines = append(w.lines, winLine{key, w.seq, size})
+	w.bytes += size
+	for len(w.lines)-w.head > w.max || w.bytes > w.maxBytes {
+		old := w.lines[w.head]
+		if old.seq >= w.blockStart {
+			break
+		}
+		w.lines[w.head] = winLine{}
+		w.head++
+		w.bytes -= old.size
+		evict(old)
+	}
+	if w.head > 1024 && w.head > len(w.lines)/2 {
+		w.lines = append(w.lines[:0], w.lines[w.head:]...)
+		w.head = 0
+	}
+	return w.seq
+}
+
+// endBlock marks the end of a target's answer lines.
+func (w *window) endBlock() { w.blockStart = w.seq + 1 }
+
+// Writer writes an evidence file: NewWriter writes the meta line, Target
+// each target in input order, Close the end line. It is not safe for
+// concurrent use; the scanner calls Options.Record from one goroutine.
+type Writer struct {
+	out     io.Writer
+	win     window
+	latest  map[Question]wroteLine // the latest line of each question in the window
+	seed    maphash.Seed
+	targets int
+	answers int
+	err     error
+}
+
+type wroteLine struct {
+	seq int64
+	sum uint64
+}
+
+// NewWriter writes m's line to out. The format fields and the window are
+// filled in: callers set what the scan was.
+func NewWriter(out io.Writer, m Meta) (*Writer, error) {
+	return newWriter(out, m, DefaultWindow, DefaultWindowBytes)
+}
+
+// newWriter is NewWriter with another window, for tests.
+func newWriter(out io.Writer, m Meta, lines, bytes int) (*Writer, error) {
+	m.Format, m.FormatVersion = Format, Version
+	m.Window, m.WindowBytes = lines, bytes
+	m.Started = m.Started.UTC()
+	w := &Writer{
+		out:    out,
+		win:    window{max: m.Window, maxBytes: m.WindowBytes, blockStart: 1},
+		latest: map[Question]wroteLine{},
+		seed:   maphash.MakeSeed(),
+	}
+	return w, w.line("meta", m)
+}
+
+// line writes one line.
+func (w *Writer) line(typ string, v any) error {
+	b, err := marshalLine(typ, v)
+	if err != nil {
+		return err
+	}
+	return w.write(report.SafeJSON(b))
+}
+
+// write writes b, which is safe JSON, and a newline.
+func (w *Writer) write(b []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if _, w.err = w.out.Write(b); w.err == nil {
+		_, w.err = w.out.Write(newline)
+	}
+	return w.err
+}
+
+var newline = []byte{'\n'}
+
+// Target writes what a target's verdicts used: the answer lines the window
+// does not already hold, then the target line. t is the target as read
+// from the targets file (see TargetOf).
+func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
+	if w.err != nil {
+		return w.err
+	}
+	tl := targetLine{
+		N: w.targets + 1, Line: t.Line, Domain: t.Domain, Input: t.Input, Unicode: t.Unicode,
+		Labels: t.Labels, Invalid: t.Invalid, Questions: []Question{}, Truncated: l.Truncated,
+	}
+	type pending struct {
+		q    Question
+		line []byte
+		sum  uint64
+		done bool
+	}
+	ps := make([]pending, 0, len(l.Asked))
+	seen := make(map[Question]bool, len(l.Asked))
+	for _, a := range l.Asked {
+		q := Question{Name: KeyName(a.Name), Type: a.Type}
+		if seen[q] {
+			continue // the same name written two ways: the first answer was used
+		}
+		seen[q] = true
+		b, err := encodeAnswer(q, a.Answer)
+		if err != nil {
+			return err
+		}
+		b = report.SafeJSON(b)
+		if len(b) >= MaxLine {
+			// Beyond what a DNS message can hold: keep the question,
+			// say why its answer is missing.
+			tl.Truncated = true
+			tl.Questions = append(tl.Questions, q)
+			continue
+		}
+		tl.Questions = append(tl.Questions, q)
+		ps = append(ps, pending{q: q, line: b, sum: maphash.Bytes(w.seed, b)})
+	}
+	// Write each answer the window lacks. Writing may push out an older
+	// line another question of this target relies on; the next round
+	// writes that one again. Lines of this target are never pushed out,
+	// so the rounds end.
+	block := 0
+	for progress := true; progress; {
+		progress = false
+		for i := range ps {
+			p := &ps[i]
+			if p.done {
+				continue
+			}
+			if prev, ok := w.latest[p.q]; ok && prev.sum == p.sum {
+				continue
+			}
+			if block+len(p.line) > MaxBlockBytes {
+				tl.Truncated = true
+				p.done = true // not written: the reader finds no answer
+				continue
+			}
+			if err := w.write(p.line); err != nil {
+				return err
+			}
+			block += len(p.line)
+			w.answers++
+			seq := w.win.add(p.q, len(p.line), func(old winLine) {
+				if cur, ok := w.latest[old.key]; ok && cur.seq == old.seq {
+					delete(w.latest, old.key)
+				}
+			})
+			w.latest[p.q] = wroteLine{seq: seq, sum: p.sum}
+			p.done, progress = true, true
+		}
+	}
+	w.win.endBlock()
+	w.targets++
+	return w.line("target", tl)
+}
+
+// Close writes the end line. complete is false when the scan was
+// interrupted.
+func (w *Writer) Close(complete bool, finished time.Time) error {
+	return w.line("end", End{Targets: w.targets, Answers: w.answers, Finished: finished.UTC(), Complete: complete})
+}
+
+// TargetOf is the targets entry a scanned Result came from.
+func TargetOf(r *scanner.Result) targets.Target {
+	t := targets.Target{Domain: r.Domain, Input: r.Input, Unicode: r.Unicode, Labels: r.Labels, Line: r.Line}
+	if r.Status == scanner.StatusInvalid {
+		t.Invalid = r.Error
+	}
+	return t
+}
+
+// Stamp wraps the Querier a scan sends its questions to (the resolve
+// Client, under the scan's cache) so that every answer carries when it was
+// asked and how long it took, retries included: the time and latency of
+// each answer line.
+func Stamp(q resolve.Querier) resolve.Querier { return stamp{q: q, now: time.Now} }
+
+type stamp struct {
+	q   resolve.Querier
+	now func() time.Time
+}
+
+func (s stamp) Query(ctx context.Context, name string, qtype uint16) resolve.Answer {
+	start := s.now()
+	a := s.q.Query(ctx, name, qtype)
+	a.Latency = s.now().Sub(start)
+	a.Time = start.UTC()
+	return a
+}
