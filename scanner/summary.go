@@ -18,6 +18,19 @@ type Meta struct {
 	Resolvers []string  `json:"resolvers"`
 	Catalog   string    `json:"catalog"`
 	Checks    string    `json:"checks"`
+	// Replay is set when the results were derived again from an evidence
+	// file (mxscope replay): Version and Catalog above are the rules and
+	// catalog applied, Started is when that scan asked DNS.
+	Replay *Replay `json:"replay,omitempty"`
+}
+
+// Replay says where replayed results come from.
+type Replay struct {
+	Evidence string    `json:"evidence"` // the evidence file, as named
+	Version  string    `json:"version"`  // the mxscope that scanned
+	Catalog  string    `json:"catalog"`  // the catalog that scan applied
+	Replayed time.Time `json:"replayed"` // when the replay ran
+	Complete bool      `json:"complete"` // the evidence holds every target of a finished scan
 }
 
 // Count is how many targets sit on one provider in one layer.

@@ -26,6 +26,7 @@ that a campaign was targeted or compromised.`,
 		return userError(exitUsage, fmt.Sprintf("see 'mxscope %s --help'", c.Name()), "%s", err)
 	})
 	root.AddCommand(newScanCmd(io, nil), newSPFCmd(io, nil), newProvidersCmd(io), newVersionCmd(io))
+	root.AddCommand(newReplayCmd(io, nil))
 	return root
 }
 

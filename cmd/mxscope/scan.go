@@ -12,6 +12,7 @@ import (
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/evidence"
 	"github.com/mxscope/mxscope/scanner/report"
 	"github.com/mxscope/mxscope/scanner/resolve"
 )
@@ -44,6 +45,7 @@ type scanOptions struct {
 	Checks        string
 	Catalog       string
 	Resume        string
+	Evidence      string // --evidence FILE: every DNS answer the verdicts used
 	DomainTimeout time.Duration
 	Progress      bool
 	Stats         bool
@@ -100,6 +102,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
+	f.StringVar(&o.Evidence, "evidence", "", "also write every DNS answer the verdicts used to FILE (JSON Lines, atomically), for mxscope replay")
 	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
 	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the scan to FILE (for `go tool pprof`)")
@@ -159,6 +162,9 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	if o.Resume != "" {
 		o.Format = "jsonl"
 	}
+	if err := o.validateEvidence(); err != nil {
+		return nil, "", err
+	}
 	return checks, failOn, nil
 }
 
@@ -195,10 +201,26 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		return userError(exitError, "", "%s", err)
 	}
 	defer client.Close()
-	sc := scanner.New(client, scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout,
-		Trace: o.Progress && src.total >= 2})
+	started := now().UTC().Truncate(time.Second)
+	ev := &evidenceFile{}
+	sopts := scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout,
+		Trace: o.Progress && src.total >= 2}
+	var q resolve.Querier = client
+	if o.Evidence != "" {
+		q, sopts.Record = evidence.Stamp(client), ev.record
+	}
+	sc := scanner.New(q, sopts)
 	if err := preflight(ctx, client, src.first, servers); err != nil {
 		return err
+	}
+	if o.Evidence != "" {
+		if err := ev.open(io, o.Evidence, evidence.Meta{
+			Tool: "mxscope", Version: toolVersion(), Catalog: cat.Version, Checks: checks.String(),
+			Resolvers: servers, Started: started, Targets: src.total,
+		}); err != nil {
+			return err
+		}
+		defer ev.abort()
 	}
 
 	out, err := openOutput(io, o)
@@ -220,7 +242,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
-		Started: now().UTC().Truncate(time.Second), Resolvers: servers,
+		Started: started, Resolvers: servers,
 		Catalog: cat.Version, Checks: checks.String(),
 	}
 	if err := w.Begin(meta); err != nil {
@@ -269,10 +291,16 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	interrupted := scanErr != nil && ctx.Err() != nil
 	if scanErr != nil && !interrupted {
+		if ev.failed(scanErr) {
+			return ev.writeError(scanErr)
+		}
 		return writeError(o, scanErr)
 	}
 	if readErr != nil {
 		return userError(exitError, "", "reading targets: %s", readErr)
+	}
+	if err := ev.commit(!interrupted); err != nil {
+		return ev.writeError(err)
 	}
 	if err := w.End(sum.Summary()); err != nil {
 		return writeError(o, err)

@@ -60,7 +60,13 @@ type Reader struct {
 	block  int // bytes of the current target's answer lines
 	nblock int // and their number
 	cut    bool
+	skip   bool // SkipAnswers
 }
+
+// SkipAnswers makes Next check answer lines but keep none, and return
+// targets without answers: a first pass that counts targets and collects
+// label keys before a replay.
+func (r *Reader) SkipAnswers() { r.skip = true }
 
 // maxBlockLines caps the answer lines before one target line: the Writer
 // writes each of a target's questions at most once, and a target asks at
@@ -168,6 +174,9 @@ func (r *Reader) answer(b []byte) error {
 	if r.nblock++; r.block > MaxBlockBytes || r.nblock > maxBlockLines {
 		return r.errorf("one target's answers exceed %d lines or %d bytes", maxBlockLines, MaxBlockBytes)
 	}
+	if r.skip {
+		return nil
+	}
 	q := Question{Name: KeyName(key.Name), Type: t, CD: key.CD}
 	h := &heldLine{lineNo: r.line, raw: bytes.Clone(b)}
 	h.seq = r.win.add(q, len(b), func(old winLine) {
@@ -197,6 +206,9 @@ func (r *Reader) target(b []byte) (*Entry, error) {
 		}
 	}
 	for _, q := range tl.Questions {
+		if r.skip {
+			break
+		}
 		h := r.latest[q]
 		if h == nil {
 			continue // Answer reports it as not recorded

@@ -34,6 +34,10 @@ func (m *markdown) Begin(meta scanner.Meta) error {
 	fmt.Fprintf(w, "- Tool: %s %s\n", mdEscape(meta.Tool), mdEscape(meta.Version))
 	fmt.Fprintf(w, "- Resolvers: %s\n", mdEscape(or(strings.Join(meta.Resolvers, ", "))))
 	fmt.Fprintf(w, "- Provider catalog: %s\n", mdEscape(or(meta.Catalog)))
+	if rp := meta.Replay; rp != nil {
+		fmt.Fprintf(w, "- Replayed: %s, from the DNS answers in %s (scanned by mxscope %s with catalog %s)\n",
+			rp.Replayed.UTC().Format(time.RFC3339), mdEscape(rp.Evidence), mdEscape(rp.Version), mdEscape(or(rp.Catalog)))
+	}
 	fmt.Fprintf(w, "- Checks: %s\n\n", mdEscape(or(meta.Checks)))
 	w.WriteString("## Domains\n\n")
 	h := []string{"Domain"}
