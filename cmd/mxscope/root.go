@@ -26,7 +26,7 @@ that a campaign was targeted or compromised.`,
 		return userError(exitUsage, fmt.Sprintf("see 'mxscope %s --help'", c.Name()), "%s", err)
 	})
 	root.AddCommand(newScanCmd(io, nil), newSPFCmd(io, nil), newProvidersCmd(io), newVersionCmd(io))
-	root.AddCommand(newReplayCmd(io, nil))
+	root.AddCommand(newReplayCmd(io, nil), newDiffCmd(io, nil))
 	return root
 }
 
