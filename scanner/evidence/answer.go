@@ -21,8 +21,8 @@ type answerLine struct {
 	Rcode     string      `json:"rcode,omitempty"`     // absent when no reply came
 	Server    string      `json:"server,omitempty"`    // the resolver that answered, or was asked last
 	Transport string      `json:"transport,omitempty"` // udp or tcp; absent when nothing was sent
-	AD        bool        `json:"ad"`
-	TC        bool        `json:"tc"`
+	AD        bool        `json:"ad,omitempty"`
+	TC        bool        `json:"tc,omitempty"`
 	Time      string      `json:"time,omitempty"`       // RFC 3339 UTC, when the question was sent
 	LatencyMS json.Number `json:"latency_ms,omitempty"` // milliseconds, to the microsecond
 	Records   []string    `json:"records,omitempty"`    // presentation form, with TTLs
@@ -32,6 +32,12 @@ type answerLine struct {
 
 // encodeAnswer is the line for the answer to q.
 func encodeAnswer(q Question, a resolve.Answer) ([]byte, error) {
+	var e lineEncoder
+	return e.answer(nil, answerLineOf(q, a)), nil
+}
+
+// answerLineOf is the answer to q as the file holds it.
+func answerLineOf(q Question, a resolve.Answer) *answerLine {
 	l := answerLine{
 		Name:   q.Name,
 		QType:  typeString(q.Type),
@@ -61,7 +67,7 @@ func encodeAnswer(q Question, a resolve.Answer) ([]byte, error) {
 	if a.Err != nil {
 		l.Error = a.Err.Error()
 	}
-	return marshalLine("answer", l)
+	return &l
 }
 
 // decodeAnswer reads an answer line back into the Answer the scan had. A

@@ -107,11 +107,13 @@ type Question struct {
 
 // MarshalJSON writes ["name","TYPE"] or ["name","TYPE","cd"].
 func (q Question) MarshalJSON() ([]byte, error) {
-	v := []string{q.Name, typeString(q.Type)}
+	var e lineEncoder
+	b := e.str([]byte{'['}, q.Name)
+	b = e.str(append(b, ','), typeString(q.Type))
 	if q.CD {
-		v = append(v, "cd")
+		b = append(b, `,"cd"`...)
 	}
-	return json.Marshal(v)
+	return append(b, ']'), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

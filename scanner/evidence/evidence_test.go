@@ -319,3 +319,37 @@ func TestKeyName(t *testing.T) {
 		}
 	}
 }
+
+// The hand-written encoder writes what encoding/json would.
+func TestEncoderMatchesMarshal(t *testing.T) {
+	var e lineEncoder
+	for _, a := range sampleAnswers(t) {
+		for _, q := range []Question{{Name: KeyName(a.Name), Type: a.Type}, {Name: `a"b\c<d>&é` + "\x01\u2028", Type: a.Type, CD: true}} {
+			l := answerLineOf(q, a.Answer)
+			l.Error += "<&>\u2028 é \x00"
+			want, err := marshalLine("answer", l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.answer(nil, l); string(got) != string(want) {
+				t.Errorf("answer line:\n got %s\nwant %s", got, want)
+			}
+		}
+	}
+	for _, tl := range []targetLine{
+		{N: 1, Domain: "example.com", Questions: []Question{}},
+		{N: 2, Line: 7, Domain: "xn--bcher-kva.example", Input: "Bücher.example", Unicode: "bücher.example",
+			Labels:    targets.Labels{{Key: "candidate", Value: "Jane <Doe> & \"co\""}, {Key: "year", Value: 2024}, {Key: "l", Value: []any{1, "x"}}},
+			Questions: []Question{{Name: "a.example", Type: dns.TypeMX}, {Name: `q"\`, Type: 65280, CD: true}}, Truncated: true},
+		{N: 3, Input: "not a domain!", Invalid: "not a domain name: \x1b spaces", Questions: []Question{}},
+	} {
+		want, err := marshalLine("target", tl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.target(nil, &tl)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("target line:\n got %s, %v\nwant %s", got, err, want)
+		}
+	}
+}

@@ -82,11 +82,23 @@ type Writer struct {
 	targets int
 	answers int
 	err     error
+	enc     lineEncoder
 }
 
 type wroteLine struct {
 	seq int64
 	sum uint64
+	// The exchange the line records, when known (see Stamp): an answer
+	// that the scan's cache gave another domain too carries the same
+	// time and latency, so it is known to be in the window without
+	// encoding it again.
+	at  time.Time
+	lat time.Duration
+}
+
+// sameExchange reports whether a is the answer the line w was written for.
+func (w wroteLine) sameExchange(a resolve.Answer) bool {
+	return !a.Time.IsZero() && a.Time.Equal(w.at) && a.Latency == w.lat
 }
 
 // NewWriter writes m's line to out. The format fields and the window are
@@ -144,6 +156,7 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 	}
 	type pending struct {
 		q    Question
+		a    resolve.Answer
 		line []byte
 		sum  uint64
 		done bool
@@ -156,11 +169,14 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 			continue // the same name written two ways: the first answer was used
 		}
 		seen[q] = true
-		b, err := encodeAnswer(q, a.Answer)
-		if err != nil {
-			return err
+		if prev, ok := w.latest[q]; ok && prev.sameExchange(a.Answer) {
+			// Another domain's answer from the scan's cache, already in
+			// the window: nothing to encode.
+			tl.Questions = append(tl.Questions, q)
+			ps = append(ps, pending{q: q, a: a.Answer, sum: prev.sum})
+			continue
 		}
-		b = report.SafeJSON(b)
+		b := report.SafeJSON(w.enc.answer(make([]byte, 0, 384), answerLineOf(q, a.Answer)))
 		if len(b) >= MaxLine {
 			// Beyond what a DNS message can hold: keep the question,
 			// say why its answer is missing.
@@ -169,7 +185,7 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 			continue
 		}
 		tl.Questions = append(tl.Questions, q)
-		ps = append(ps, pending{q: q, line: b, sum: maphash.Bytes(w.seed, b)})
+		ps = append(ps, pending{q: q, a: a.Answer, line: b, sum: maphash.Bytes(w.seed, b)})
 	}
 	// Write each answer the window lacks. Writing may push out an older
 	// line another question of this target relies on; the next round
@@ -186,6 +202,11 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 			if prev, ok := w.latest[p.q]; ok && prev.sum == p.sum {
 				continue
 			}
+			if p.line == nil {
+				// Known to be in the window, but a line written for this
+				// target pushed it out: encode it after all.
+				p.line = report.SafeJSON(w.enc.answer(nil, answerLineOf(p.q, p.a)))
+			}
 			if block+len(p.line) > MaxBlockBytes {
 				tl.Truncated = true
 				p.done = true // not written: the reader finds no answer
@@ -201,13 +222,17 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 					delete(w.latest, old.key)
 				}
 			})
-			w.latest[p.q] = wroteLine{seq: seq, sum: p.sum}
+			w.latest[p.q] = wroteLine{seq: seq, sum: p.sum, at: p.a.Time, lat: p.a.Latency}
 			p.done, progress = true, true
 		}
 	}
 	w.win.endBlock()
 	w.targets++
-	return w.line("target", tl)
+	b, err := w.enc.target(nil, &tl)
+	if err != nil {
+		return err
+	}
+	return w.write(report.SafeJSON(b))
 }
 
 // Close writes the end line. complete is false when the scan was
