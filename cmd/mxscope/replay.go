@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/evidence"
 	"github.com/mxscope/mxscope/scanner/report"
@@ -58,6 +59,10 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
 }
 

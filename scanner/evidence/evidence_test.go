@@ -159,8 +159,13 @@ func TestWindowKeepsEveryTargetsAnswers(t *testing.T) {
 	for _, win := range []struct{ lines, bytes int }{{0, 0}, {3, 1 << 20}, {50, 1 << 20}, {1000, 2000}, {DefaultWindow, DefaultWindowBytes}} {
 		t.Run(fmt.Sprintf("%d lines %d bytes", win.lines, win.bytes), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(win.lines)))
+			exchanges := 0
 			answer := func(name string, v int) resolve.Answer {
+				// Each a query of its own, stamped as Stamp does, so that
+				// the writer can recognise one it has written.
+				exchanges++
 				return resolve.Answer{Status: resolve.StatusOK, Rcode: 0, Server: "127.0.0.1:53",
+					Time: started.Add(time.Duration(exchanges) * time.Millisecond), Latency: time.Millisecond,
 					Records: []dns.RR{mustRR(t, fmt.Sprintf(`%s. 300 IN TXT "v%d %s"`, name, v, strings.Repeat("x", rng.IntN(200))))}}
 			}
 			// A pool of shared names whose answers sometimes change, as
