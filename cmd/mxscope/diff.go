@@ -15,16 +15,15 @@ import (
 	"github.com/mxscope/mxscope/scanner/report"
 )
 
-// exitUncompared is diff's exit code when --fail-on is set, nothing met
-// it, but some comparison could not be made: a gate fails closed.
-const exitUncompared = 4
-
 type diffOptions struct {
 	Old, New string
 	Format   string
 	Output   string
 	FailOn   string // weakened | changed
 	Catalog  string // applied to an evidence file when it is replayed
+	// AllowUnchecked lets comparisons that could not be made pass the
+	// gate, as scan's --allow-unchecked lets unchecked targets pass.
+	AllowUnchecked bool
 }
 
 func newDiffCmd(io *streams, runF func(context.Context, *diffOptions) error) *cobra.Command {
@@ -55,6 +54,7 @@ removed record.`,
 	f.StringVarP(&o.Output, "output", "o", "", "write the diff to FILE (atomically) instead of stdout")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when SPF or DMARC weakened or a finding was added (weakened), or on any change (changed)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one, for evidence files")
+	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let comparisons that could not be made pass instead of exiting 4")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"weakened", "changed"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -90,7 +90,9 @@ func openSide(ctx context.Context, io *streams, o *diffOptions, path string, ind
 		}
 		f.Close()
 		side.tmp = f.Name()
-		rerr := runReplay(ctx, &streams{Out: io.Out, Err: io.Err}, &replayOptions{Evidence: path, Format: "jsonl", Output: side.tmp, Catalog: o.Catalog})
+		quiet := *io // the replay writes its report to the file; only its warnings show
+		quiet.OutTTY = false
+		rerr := runReplay(ctx, &quiet, &replayOptions{Evidence: path, Format: "jsonl", Output: side.tmp, Catalog: o.Catalog})
 		if rerr != nil {
 			side.close()
 			return nil, rerr
@@ -119,6 +121,9 @@ func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
 	case "", "weakened", "changed":
 	default:
 		return userError(exitUsage, "--fail-on weakened, or --fail-on changed", "unknown --fail-on %q for diff", o.FailOn)
+	}
+	if o.AllowUnchecked && o.FailOn == "" {
+		return userError(exitUsage, "--allow-unchecked loosens --fail-on", "--allow-unchecked without --fail-on")
 	}
 	if _, err := loadCatalog(o.Catalog); err != nil {
 		return err
@@ -178,8 +183,11 @@ func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
 		return &cliError{code: exitFailOn, msg: fmt.Sprintf("%d weakening changes: SPF or DMARC weaker, or a new finding (--fail-on weakened)", sum.Weakened)}
 	case o.FailOn == "changed" && changes > 0:
 		return &cliError{code: exitFailOn, msg: fmt.Sprintf("%d changes (--fail-on changed)", changes)}
+	case o.FailOn != "" && sum.Changes[diff.KindUncompared] > 0 && o.AllowUnchecked:
+		fmt.Fprintf(io.Err, "mxscope: note: %d comparisons could not be made; --allow-unchecked lets them pass\n", sum.Changes[diff.KindUncompared])
 	case o.FailOn != "" && sum.Changes[diff.KindUncompared] > 0:
-		return &cliError{code: exitUncompared, msg: fmt.Sprintf("%d comparisons could not be made because a lookup failed; the gate fails closed (--fail-on %s)", sum.Changes[diff.KindUncompared], o.FailOn)}
+		return &cliError{code: exitUnchecked, msg: fmt.Sprintf("%d comparisons could not be made because a lookup failed; --fail-on fails when something could not be checked", sum.Changes[diff.KindUncompared]),
+			hint: "diff again when DNS answers, or pass --allow-unchecked to let them pass"}
 	}
 	return nil
 }

@@ -110,7 +110,9 @@ func TestDiffFailOnExitCodes(t *testing.T) {
 		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "changed"}, exitFailOn, "--fail-on changed"},
 		// party.example got stronger, nothing weaker; hostile.example could
 		// not be compared: the gate fails closed.
-		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "weakened"}, exitUncompared, "fails closed"},
+		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "weakened"}, exitUnchecked, "could not be made"},
+		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "weakened", "--allow-unchecked"}, exitOK, "--allow-unchecked lets them pass"},
+		{[]string{"old.jsonl", "new.jsonl", "--allow-unchecked"}, exitUsage, "without --fail-on"},
 		// Backwards, party.example's DMARC weakened.
 		{[]string{"new.jsonl", "old.jsonl", "--fail-on", "weakened"}, exitFailOn, "--fail-on weakened"},
 		{[]string{"old.jsonl", "old.jsonl", "--fail-on", "changed"}, exitOK, ""},

@@ -22,12 +22,16 @@ import (
 )
 
 type replayOptions struct {
-	Evidence  string
-	Format    string
-	Output    string
-	Providers []string
-	Catalog   string
-	FailOn    string
+	Evidence       string
+	Format         string
+	Output         string
+	Providers      []string
+	Catalog        string
+	FailOn         string
+	AllowUnchecked bool
+	NoColor        bool
+	Findings       bool
+	FindingsSet    bool
 }
 
 func newReplayCmd(io *streams, runF func(context.Context, *replayOptions) error) *cobra.Command {
@@ -46,6 +50,7 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Evidence = args[0]
+			o.FindingsSet = c.Flags().Changed("findings")
 			if runF != nil {
 				return runF(c.Context(), o)
 			}
@@ -58,6 +63,9 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
+	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let targets that could not be checked pass instead of exiting 4")
+	f.BoolVar(&o.Findings, "findings", false, "list every finding with its fix under the table (default: on for ten targets or fewer)")
+	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -173,6 +181,9 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 			return userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
 		}
 	}
+	if o.AllowUnchecked && failOn == "" {
+		return userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
+	}
 	cat, err := loadCatalog(o.Catalog)
 	if err != nil {
 		return err
@@ -204,10 +215,18 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 		return err
 	}
 	defer out.Abort()
+	terminal := io.OutTTY && o.Output == ""
+	findings := src.total <= 10 // as scan: for a few targets, which findings fired
+	if o.FindingsSet {
+		findings = o.Findings
+	}
 	w, err := report.New(o.Format, out, report.Options{
-		Terminal:  io.OutTTY && o.Output == "",
+		Terminal:  terminal,
 		Providers: o.Providers,
 		LabelKeys: src.keys,
+		Width:     io.OutWidth,
+		Color:     terminal && io.colorEnabled(o.NoColor),
+		Findings:  findings,
 	})
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
@@ -226,17 +245,16 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 		return werr(err)
 	}
 	sum := scanner.NewSummarizer()
-	var worst scanner.Severity
+	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	var readErr error
 	n := 0
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
 		n++
+		g.unchecked(r)
 		if !matchesProviders(r, o.Providers) {
 			return nil
 		}
-		if r.Worst().Rank() > worst.Rank() {
-			worst = r.Worst()
-		}
+		g.add(r)
 		sum.Add(r)
 		return w.Write(r)
 	})
@@ -253,12 +271,9 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	if err := out.Commit(); err != nil {
 		return werr(err)
 	}
-	switch {
-	case interrupted:
+	if interrupted {
 		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", n, src.total)
 		return &cliError{code: exitInterrupted}
-	case failOn != "" && worst.Rank() >= failOn.Rank():
-		return &cliError{code: exitFailOn, msg: fmt.Sprintf("a finding of severity %s or worse is present (--fail-on %s)", worst, failOn)}
 	}
-	return nil
+	return g.verdict(io)
 }
