@@ -26,6 +26,7 @@ type replayOptions struct {
 	Format         string
 	Output         string
 	Providers      []string
+	Possible       bool
 	Catalog        string
 	FailOn         string
 	AllowUnchecked bool
@@ -61,6 +62,7 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
 	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
+	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
 	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let targets that could not be checked pass instead of exiting 4")
@@ -181,6 +183,9 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 			return userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
 		}
 	}
+	if o.Possible && len(o.Providers) == 0 {
+		return userError(exitUsage, "for example: mxscope replay scan.evidence.jsonl --provider microsoft --possible", "--possible needs --provider")
+	}
 	if o.AllowUnchecked && failOn == "" {
 		return userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
 	}
@@ -245,17 +250,21 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 		return werr(err)
 	}
 	sum := scanner.NewSummarizer()
+	if len(o.Providers) > 0 {
+		sum.Filter(o.Providers, o.Possible)
+	}
 	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	var readErr error
 	n := 0
+	// As scan does, row by row.
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
 		n++
 		g.unchecked(r)
-		if !matchesProviders(r, o.Providers) {
+		sum.Add(r)
+		if !keepForProviders(r, o.Providers, o.Possible) {
 			return nil
 		}
 		g.add(r)
-		sum.Add(r)
 		return w.Write(r)
 	})
 	interrupted := scanErr != nil && ctx.Err() != nil

@@ -336,13 +336,15 @@ func records(o, n string) string {
 }
 
 // dmarcStrength places a DMARC result in README's order: the policy
-// (missing or invalid < p=none < quarantine < reject), then, at the same
-// policy, the share of mail it covers (pct); the subdomain policy is
-// weighed on its own.
+// receivers apply (missing or invalid < p=none < quarantine < reject; with
+// t=y one step below p), then, at the same policy, the share of mail it
+// covers (pct, which RFC 7489 receivers honour); the subdomain policies (sp,
+// and np for subdomains that do not exist) are weighed on their own.
 type dmarcStrength struct {
 	policy int // 0 missing or invalid, 1 none, 2 quarantine, 3 reject
 	pct    int // 0-100; 100 unless an enforcing policy is partial
-	sub    int // the subdomain policy, on the same scale (0 when policy is 0)
+	sub    int // sp on the same scale (0 when policy is 0)
+	np     int // np on the same scale (0 when policy is 0)
 }
 
 func policyLevel(p string) int {
@@ -365,10 +367,17 @@ func dmarcLevel(d scanner.DMARC) (dmarcStrength, string, bool) {
 	default:
 		return dmarcStrength{}, d.Status, false
 	}
-	s := dmarcStrength{policy: policyLevel(d.Policy), pct: 100}
+	applied := d.AppliedPolicy
+	if applied == "" {
+		applied = d.Policy
+	}
+	s := dmarcStrength{policy: policyLevel(applied), pct: 100}
 	name := "p=" + d.Policy
 	if d.Policy == "" {
 		name = "p=none (none given)"
+	}
+	if d.Testing {
+		name += " t=y"
 	}
 	if d.Pct != nil && *d.Pct < 100 && s.policy >= 2 {
 		s.pct = max(*d.Pct, 0)
@@ -381,7 +390,21 @@ func dmarcLevel(d scanner.DMARC) (dmarcStrength, string, bool) {
 			name += " sp=" + d.SubdomainPolicy
 		}
 	}
+	s.np = s.sub
+	if d.NonexistentPolicy != "" {
+		s.np = policyLevel(d.NonexistentPolicy)
+		if sp := or2(d.SubdomainPolicy, d.Policy); d.NonexistentPolicy != sp {
+			name += " np=" + d.NonexistentPolicy
+		}
+	}
 	return s, name, true
+}
+
+func or2(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // compareDMARC reports whether DMARC findings can be compared.
@@ -402,7 +425,12 @@ func compareDMARC(o, n scanner.DMARC, add adder) bool {
 		return true
 	}
 	main := cmpPair(so.policy, so.pct, sn.policy, sn.pct)
-	sub := cmpInt(so.sub, sn.sub)
+	sub, np := cmpInt(so.sub, sn.sub), cmpInt(so.np, sn.np)
+	if sub == 0 || sub == np {
+		sub = np
+	} else if np != 0 {
+		sub = 2 // sp and np moved apart
+	}
 	switch {
 	case main == 0 && sub == 0:
 		if no != nn {
@@ -410,6 +438,8 @@ func compareDMARC(o, n scanner.DMARC, add adder) bool {
 		} else if o.Record != n.Record {
 			add(FieldDMARC, KindChanged, o.Record, n.Record, "")
 		}
+	case sub == 2:
+		add(FieldDMARC, KindChanged, no, nn, "stronger for some subdomains, weaker for others")
 	case main >= 0 && sub >= 0:
 		add(FieldDMARC, KindStrengthened, no, nn, records(o.Record, n.Record))
 	case main <= 0 && sub <= 0:

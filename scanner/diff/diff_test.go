@@ -85,6 +85,20 @@ func TestCompare(t *testing.T) {
 			o.DMARC = scanner.DMARC{Status: "ok", Policy: "quarantine", SubdomainPolicy: "quarantine"}
 			n.DMARC = scanner.DMARC{Status: "ok", Policy: "reject", SubdomainPolicy: "none"}
 		}, `dmarc changed "p=quarantine"→"p=reject sp=none"`},
+		{"t=y: reject applied as quarantine", func(o, n *scanner.Result) {
+			n.DMARC.Testing, n.DMARC.AppliedPolicy = true, "quarantine"
+			n.Findings = append(n.Findings, scanner.Finding{ID: "dmarc-testing", Severity: scanner.SeverityMedium})
+		}, `dmarc weakened "p=reject"→"p=reject t=y"; finding added ""→"dmarc-testing"`},
+		{"quarantine to reject with t=y applies the same", func(o, n *scanner.Result) {
+			o.DMARC = scanner.DMARC{Status: "ok", Policy: "quarantine", AppliedPolicy: "quarantine"}
+			n.DMARC = scanner.DMARC{Status: "ok", Policy: "reject", AppliedPolicy: "quarantine", Testing: true, SubdomainPolicy: "quarantine"}
+		}, `dmarc changed "p=quarantine"→"p=reject t=y sp=quarantine"`},
+		{"np=none for nonexistent subdomains", func(o, n *scanner.Result) { n.DMARC.NonexistentPolicy = "none" },
+			`dmarc weakened "p=reject"→"p=reject np=none"`},
+		{"sp up, np down", func(o, n *scanner.Result) {
+			o.DMARC.SubdomainPolicy, o.DMARC.NonexistentPolicy = "quarantine", "quarantine"
+			n.DMARC.SubdomainPolicy, n.DMARC.NonexistentPolicy = "reject", "none"
+		}, `dmarc changed "p=reject sp=quarantine"→"p=reject np=none"`},
 		{"DMARC record reworded", func(o, n *scanner.Result) { n.DMARC.Record = "v=DMARC1; p=reject; rua=mailto:d@campaign.example" },
 			`dmarc changed "v=DMARC1; p=reject"→"v=DMARC1; p=reject; rua=mailto:d@campaign.example"`},
 		{"DMARC invalid from missing", func(o, n *scanner.Result) {
