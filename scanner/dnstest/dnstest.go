@@ -45,6 +45,9 @@ type Query struct {
 	Type  uint16 // question type (dns.TypeA, ...)
 	Proto string // "udp" or "tcp"
 	Seq   int64  // 1-based arrival number, counted across both transports
+	AD    bool   // the query set AD: it asks to hear whether the answer validated (RFC 6840 §5.7)
+	CD    bool   // the query set CD: checking disabled (RFC 4035 §3.2.2)
+	DO    bool   // the query's EDNS0 DO bit: it accepts DNSSEC records
 }
 
 // Hook decides what happens to a query. It is called concurrently.
@@ -249,7 +252,11 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	var act Action
 	if h := s.hook.Load(); h != nil {
-		act = (*h)(Query{Name: dns.CanonicalName(q.Name), Type: q.Qtype, Proto: proto, Seq: seq})
+		hq := Query{Name: dns.CanonicalName(q.Name), Type: q.Qtype, Proto: proto, Seq: seq, AD: req.AuthenticatedData, CD: req.CheckingDisabled}
+		if opt := req.IsEdns0(); opt != nil {
+			hq.DO = opt.Do()
+		}
+		act = (*h)(hq)
 	}
 	if act.Drop {
 		return
@@ -447,6 +454,48 @@ func Lossy(dropRate float64, maxDelay time.Duration, seed int64) Hook {
 		}
 		if maxDelay > 0 {
 			return Action{Delay: time.Duration(r.Int64N(int64(maxDelay) + 1))}
+		}
+		return Action{}
+	}
+}
+
+// Verdict is what a validating resolver concludes about a zone's data.
+type Verdict int
+
+const (
+	// Secure: the data validated; answers carry AD when the query set AD or DO.
+	Secure Verdict = iota + 1
+	// Insecure: the zone is not signed, or not below a chain of trust; no AD.
+	Insecure
+	// Bogus: validation failed; SERVFAIL, unless the query set CD.
+	Bogus
+)
+
+// Validating answers as a validating recursive resolver reports its
+// verdicts, without signing anything, so that tests of the AD and CD bits
+// need no signed zones: zones maps a zone name to its Verdict, and a name
+// takes the verdict of its closest enclosing zone in the map (none:
+// insecure). Secure answers, negative ones included, set AD when the query
+// set AD or DO (RFC 6840 §5.7); bogus names are SERVFAIL unless the query
+// set CD (RFC 4035 §3.2.2), which gets their data.
+func Validating(zones map[string]Verdict) Hook {
+	set := make(map[string]Verdict, len(zones))
+	for z, v := range zones {
+		set[dns.CanonicalName(z)] = v
+	}
+	return func(q Query) Action {
+		v := Insecure
+		for n, ok := q.Name, true; ok; n, ok = parent(n) {
+			if zv, found := set[n]; found {
+				v = zv
+				break
+			}
+		}
+		switch {
+		case v == Bogus && !q.CD:
+			return Action{Rcode: dns.RcodeServerFailure}
+		case v == Secure && (q.AD || q.DO):
+			return Action{Mutate: func(m *dns.Msg) { m.AuthenticatedData = true }}
 		}
 		return Action{}
 	}

@@ -738,3 +738,42 @@ func FuzzServeDNS(f *testing.F) {
 		}
 	})
 }
+
+func TestValidatingReportsVerdicts(t *testing.T) {
+	s := New(t, testZone+"\nsigned.example.org. A 192.0.2.50\nbad.example.org. A 192.0.2.51\nisland.signed.example.org. A 192.0.2.52\n")
+	s.SetHook(Validating(map[string]Verdict{
+		"example.org":               Secure,
+		"island.signed.example.org": Insecure,
+		"bad.example.org.":          Bogus,
+	}))
+	tests := []struct {
+		name       string
+		ad, cd, do bool
+		rcode      int
+		wantAD     bool
+	}{
+		{"signed.example.org.", true, false, false, dns.RcodeSuccess, true},
+		{"signed.example.org.", false, false, true, dns.RcodeSuccess, true},
+		{"signed.example.org.", false, false, false, dns.RcodeSuccess, false}, // RFC 6840 §5.7: not asked
+		{"gone.example.org.", true, false, false, dns.RcodeNameError, true},   // a validated denial
+		{"island.signed.example.org.", true, false, false, dns.RcodeSuccess, false},
+		{"example.com.", true, false, false, dns.RcodeSuccess, false},
+		{"bad.example.org.", true, false, false, dns.RcodeServerFailure, false},
+		{"bad.example.org.", true, true, false, dns.RcodeSuccess, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s ad=%v cd=%v do=%v", tt.name, tt.ad, tt.cd, tt.do), func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetQuestion(tt.name, dns.TypeA)
+			m.AuthenticatedData, m.CheckingDisabled = tt.ad, tt.cd
+			m.SetEdns0(1232, tt.do)
+			r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Rcode != tt.rcode || r.AuthenticatedData != tt.wantAD {
+				t.Errorf("got %s ad=%v; want %s ad=%v", dns.RcodeToString[r.Rcode], r.AuthenticatedData, dns.RcodeToString[tt.rcode], tt.wantAD)
+			}
+		})
+	}
+}

@@ -17,7 +17,21 @@ type Querier interface {
 	Query(ctx context.Context, name string, qtype uint16) Answer
 }
 
-var _ Querier = (*Cache)(nil)
+// CDQuerier asks with the CD (checking disabled) bit set (RFC 4035
+// §3.2.2): a validating resolver then passes on what the authorities said
+// without validating it. A SERVFAIL that such a query answers was a DNSSEC
+// validation failure (bogus), not a server that is down. *Client and *Cache
+// implement it; through a Querier that does not, a Cache answers QueryCD
+// with StatusError and ErrNoCD, so bogus is never guessed.
+type CDQuerier interface {
+	QueryCD(ctx context.Context, name string, qtype uint16) Answer
+}
+
+var (
+	_ Querier   = (*Cache)(nil)
+	_ CDQuerier = (*Cache)(nil)
+	_ CDQuerier = (*Client)(nil)
+)
 
 // CacheStats counts a Cache's questions.
 type CacheStats struct {
@@ -131,6 +145,7 @@ func (sh *cacheShard) rebuild() {
 type cacheKey struct {
 	name  string // lower-case, no trailing dot
 	qtype uint16
+	cd    bool // asked with checking disabled (QueryCD)
 }
 
 // entry is an answer, or a query in flight while done is open.
@@ -208,7 +223,19 @@ func (c *Cache) query(ctx context.Context, name string, qtype uint16) Answer {
 	// The key is the name lower-cased without its trailing dot: for the
 	// names callers pass (already lower-case, no dot) that costs no
 	// allocation, where adding the dot cost one per question, hits included.
-	key := cacheKey{bare(asciiLower(name)), qtype}
+	return c.queryKey(ctx, cacheKey{bare(asciiLower(name)), qtype, false})
+}
+
+// QueryCD is Query with the CD bit set (see CDQuerier), cached apart from
+// the same question asked without it. It does not pass through the
+// Interceptor, whose questions have no CD bit: an evidence file does not
+// keep its answers, and a replay, whose Querier cannot ask with CD, gets
+// ErrNoCD.
+func (c *Cache) QueryCD(ctx context.Context, name string, qtype uint16) Answer {
+	return c.queryKey(ctx, cacheKey{bare(asciiLower(name)), qtype, true})
+}
+
+func (c *Cache) queryKey(ctx context.Context, key cacheKey) Answer {
 	h := c.hash(key)
 	sh := &c.shards[h&(cacheShards-1)]
 	for {
@@ -226,7 +253,7 @@ func (c *Cache) query(ctx context.Context, name string, qtype uint16) Answer {
 			// Another key with this hash holds the place (about one
 			// chance in 2^64 per pair): ask without the cache.
 			c.misses.Add(1)
-			return c.q.Query(ctx, dns.Fqdn(key.name), key.qtype)
+			return c.ask(ctx, key)
 		}
 		e.ref.Store(true)
 		select {
@@ -261,7 +288,22 @@ func (c *Cache) query(ctx context.Context, name string, qtype uint16) Answer {
 
 // hash picks key's shard and is its key in the shard's map.
 func (c *Cache) hash(key cacheKey) uint64 {
-	return maphash.String(c.seed, key.name) ^ uint64(key.qtype)*0x9e3779b97f4a7c15
+	h := maphash.String(c.seed, key.name) ^ uint64(key.qtype)*0x9e3779b97f4a7c15
+	if key.cd {
+		h ^= 0xc2b2ae3d27d4eb4f
+	}
+	return h
+}
+
+// ask puts key's question to the Querier, which is asked canonical names.
+func (c *Cache) ask(ctx context.Context, key cacheKey) Answer {
+	if !key.cd {
+		return c.q.Query(ctx, dns.Fqdn(key.name), key.qtype)
+	}
+	if cq, ok := c.q.(CDQuerier); ok {
+		return cq.QueryCD(ctx, dns.Fqdn(key.name), key.qtype)
+	}
+	return failed(StatusError, ErrNoCD)
 }
 
 // fill runs the query for e and publishes its answer. If the Querier panics,
@@ -281,7 +323,7 @@ func (c *Cache) fill(ctx context.Context, sh *cacheShard, h uint64, e *entry) An
 		e.settled.Store(true)
 		close(e.done)
 	}()
-	a := c.q.Query(ctx, dns.Fqdn(e.key.name), e.key.qtype) // the Querier is asked canonical names
+	a := c.ask(ctx, e.key)
 	e.ans = a
 	keep = cacheable(ctx, a)
 	return a

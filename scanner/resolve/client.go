@@ -330,6 +330,16 @@ func jitteredBackoff(attempt int) time.Duration {
 // When ctx ends the query returns at once with StatusError and an Err
 // wrapping ctx.Err().
 func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
+	return c.ask(ctx, name, qtype, false)
+}
+
+// QueryCD is Query with the CD (checking disabled) bit set (see CDQuerier).
+func (c *Client) QueryCD(ctx context.Context, name string, qtype uint16) Answer {
+	return c.ask(ctx, name, qtype, true)
+}
+
+// ask is Query, with the CD bit set when cd is.
+func (c *Client) ask(ctx context.Context, name string, qtype uint16, cd bool) Answer {
 	fqdn := canonical(name)
 	if c.isClosed() {
 		return failed(StatusError, ErrClosed)
@@ -347,6 +357,9 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 	if err != nil {
 		return failed(StatusError, fmt.Errorf("%w %q: %w", ErrBadName, name, err))
 	}
+	if cd {
+		packed[3] |= flagCD
+	}
 	if c.gso.Load() {
 		packed = padQuery(packed, gsoSize)
 	}
@@ -355,6 +368,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 	if !ok {
 		return failed(StatusError, fmt.Errorf("%w %q", ErrBadName, name))
 	}
+	q.cd = cd
 
 	n := len(c.servers)
 	start := int(c.next.Add(1) - 1)
@@ -399,8 +413,15 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) Answer {
 	return last
 }
 
+// Header flag bits in the fourth byte of a message (RFC 1035 §4.1.1, RFC 4035 §3.2).
+const (
+	flagAD = 0x20 // Authenticated Data
+	flagCD = 0x10 // Checking Disabled
+)
+
 // packQuery writes into buf (growing it if needed) the query for (fqdn,
-// qtype), class IN, RD set, ID 0, with an OPT record advertising udpSize:
+// qtype), class IN, RD and AD set (Answer.AD says why), ID 0, with an OPT
+// record advertising udpSize:
 // byte for byte what dns.Msg.PackBuffer writes for that message
 // (TestPackQueryMatchesMiekg), without building a Msg, measuring it and
 // walking its sections for every query.
@@ -411,8 +432,8 @@ func packQuery(buf []byte, fqdn string, qtype, udpSize uint16) ([]byte, error) {
 		buf = make([]byte, need)
 	}
 	b := buf[:cap(buf)]
-	// ID, flags (RD), QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1.
-	copy(b, []byte{0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1})
+	// ID, flags (RD, AD), QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1.
+	copy(b, []byte{0, 0, 0x01, flagAD, 0, 1, 0, 0, 0, 0, 0, 1})
 	off, err := dns.PackDomainName(fqdn, b, 12, nil, false)
 	if err != nil {
 		return nil, err
@@ -432,6 +453,7 @@ type query struct {
 	packed   []byte
 	question []byte // packed[12:]: name, type, class
 	nameLen  int
+	cd       bool // asked with checking disabled
 }
 
 // newQuery describes the packed query (header, then one question) for fqdn
@@ -559,7 +581,7 @@ func parseReply(b []byte, q *query, server string) (a Answer, tc, ok bool) {
 	m := dns.Msg{Answer: answer}
 	m.Rcode = rcode
 	a = answerFrom(&m, q.fqdn, q.qtype, server)
-	a.AD = b[3]&0x20 != 0
+	a.AD = b[3]&flagAD != 0
 	return a, false, true
 }
 
@@ -575,6 +597,7 @@ func (c *Client) exchangeTCP(ctx context.Context, srv *server, q *query) (Answer
 	m := new(dns.Msg)
 	m.SetQuestion(q.fqdn, q.qtype)
 	m.SetEdns0(c.udpSize, false)
+	m.AuthenticatedData, m.CheckingDisabled = true, q.cd
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	stop := context.AfterFunc(c.closeCtx, cancel)

@@ -211,7 +211,7 @@ func TestUnpackLeanHandlesTypicalReplies(t *testing.T) {
 // packQueryMiekg is the reference packQuery replaces: the query as a dns.Msg.
 func packQueryMiekg(fqdn string, qtype, udpSize uint16) ([]byte, error) {
 	m := new(dns.Msg)
-	m.RecursionDesired = true
+	m.RecursionDesired, m.AuthenticatedData = true, true
 	m.Question = []dns.Question{{Name: fqdn, Qtype: qtype, Qclass: dns.ClassINET}}
 	m.SetEdns0(udpSize, false)
 	return m.Pack()

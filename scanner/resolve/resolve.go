@@ -74,6 +74,7 @@ var (
 	ErrBadServer = errors.New("resolve: invalid resolver address")
 	ErrNoServers = errors.New("resolve: no resolvers")
 	ErrMismatch  = errors.New("resolve: reply does not match the question")
+	ErrNoCD      = errors.New("resolve: this querier cannot ask with checking disabled")
 )
 
 // Answer is the outcome of one question. Answers returned by a Cache are
@@ -95,7 +96,11 @@ type Answer struct {
 	// ("ip:port") that answered, or the last one asked when none did; ""
 	// when nothing was sent. TCP: the answer came over TCP. AD: the reply
 	// had the Authenticated Data flag (the resolver says it validated it
-	// with DNSSEC). TC: a UDP reply came truncated, so the answer was asked
+	// with DNSSEC, RFC 4035 §3.2.3); every query sets AD, because a
+	// validating resolver reports AD only to a query that sets AD or DO
+	// (RFC 6840 §5.7), and a resolver that does not validate never sets it,
+	// so AD false means "secure" was not vouched for, not that the zone is
+	// unsigned. TC: a UDP reply came truncated, so the answer was asked
 	// again over TCP.
 	Server      string
 	TCP, AD, TC bool

@@ -476,7 +476,7 @@ func TestCacheNeverAnswersForAnotherKeyWithTheSameHash(t *testing.T) {
 	ctx := context.Background()
 	cache.Query(ctx, "a.example", dns.TypeA)
 	// Put a.example's entry where b.example's hash leads, as a collision would.
-	ha, hb := cache.hash(cacheKey{"a.example", dns.TypeA}), cache.hash(cacheKey{"b.example", dns.TypeA})
+	ha, hb := cache.hash(cacheKey{name: "a.example", qtype: dns.TypeA}), cache.hash(cacheKey{name: "b.example", qtype: dns.TypeA})
 	sa, sb := &cache.shards[ha&(cacheShards-1)], &cache.shards[hb&(cacheShards-1)]
 	sb.m[hb] = sa.m[ha]
 	for range 2 {
@@ -937,5 +937,45 @@ func TestCacheStaysBoundedAndKeepsSharedNames(t *testing.T) {
 	}
 	if n := fake.calls["d0.example."]; n != 1 {
 		t.Errorf("a one-off name was asked %d times; want 1", n)
+	}
+}
+
+// The AD bit comes back from a validating resolver because every query
+// sets AD (RFC 6840 §5.7), over UDP and over TCP; QueryCD sets CD, which
+// gets the data of a name that fails validation, and the cache keeps the
+// two questions apart.
+func TestADAndCheckingDisabled(t *testing.T) {
+	srv := dnstest.New(t, testZone+"signed.example.org. A 192.0.2.50\nbad.example.org. A 192.0.2.51\n")
+	validating := dnstest.Validating(map[string]dnstest.Verdict{"example.org": dnstest.Secure, "bad.example.org": dnstest.Bogus})
+	for _, proto := range []string{"udp", "tcp"} {
+		t.Run(proto, func(t *testing.T) {
+			srv.SetHook(func(q dnstest.Query) dnstest.Action {
+				act := validating(q)
+				act.Truncate = proto == "tcp" // a truncated UDP reply sends the query to TCP
+				return act
+			})
+			cache := NewCache(newClient(t, Config{Servers: []string{srv.Addr()}, Retries: 0}))
+			ctx := context.Background()
+			check := func(what string, a Answer, status Status, ad bool) {
+				t.Helper()
+				if a.Status != status || a.AD != ad {
+					t.Errorf("%s: got %s ad=%v (%v); want %s ad=%v", what, a.Status, a.AD, a.Err, status, ad)
+				}
+			}
+			check("signed", cache.Query(ctx, "signed.example.org", dns.TypeA), StatusOK, true)
+			check("signed NODATA", cache.Query(ctx, "signed.example.org", dns.TypeMX), StatusNoData, true)
+			check("unsigned", cache.Query(ctx, "example.com", dns.TypeA), StatusOK, false)
+			check("bogus", cache.Query(ctx, "bad.example.org", dns.TypeA), StatusServFail, false)
+			check("bogus with CD", cache.QueryCD(ctx, "bad.example.org", dns.TypeA), StatusOK, false)
+			check("bogus again, from the cache", cache.Query(ctx, "bad.example.org", dns.TypeA), StatusServFail, false)
+		})
+	}
+}
+
+func TestQueryCDThroughAQuerierWithoutIt(t *testing.T) {
+	cache := NewCache(&countingQuerier{answers: map[string]Answer{"a.example.": {Status: StatusOK}}})
+	a := cache.QueryCD(context.Background(), "a.example", dns.TypeA)
+	if a.Status != StatusError || !errors.Is(a.Err, ErrNoCD) {
+		t.Errorf("got %s (%v); want error wrapping ErrNoCD", a.Status, a.Err)
 	}
 }

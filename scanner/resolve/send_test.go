@@ -29,7 +29,7 @@ func TestPadQueryIsMiekgsPaddingOption(t *testing.T) {
 				t.Fatalf("padded to %d bytes, not a multiple of %d", len(got), gsoSize)
 			}
 			m := new(dns.Msg)
-			m.RecursionDesired = true
+			m.RecursionDesired, m.AuthenticatedData = true, true
 			m.Question = []dns.Question{{Name: name, Qtype: dns.TypeTXT, Qclass: dns.ClassINET}}
 			m.SetEdns0(1232, false)
 			opt := m.IsEdns0()
