@@ -30,6 +30,12 @@ type domainScan struct {
 	// per MX host: what its address lookups said (nil without the addr check)
 	mxFacts map[string]hostFacts
 	reg     string // the scanned domain's registered domain, once asked for
+	// the domain's own answer (MX, or apex TXT without the mx check) and
+	// its type, which DNSSEC reads
+	apex     resolve.Answer
+	apexType uint16
+	// per MX host: its TLSA answer (nil without the dane check)
+	daneFacts map[string]daneFacts
 }
 
 type hostFacts struct {
@@ -86,23 +92,30 @@ func (d *domainScan) run(ctx context.Context, c chain) {
 	case chainMX:
 		if d.s.opts.Checks[CheckMX] {
 			d.lookupMX(ctx)
-			return
+		} else {
+			d.lookupApex(ctx)
 		}
-		// Without MX the domain's own status comes from its apex TXT
-		// lookup, which the SPF walk shares through the cache.
-		r := d.r
-		a := d.s.dns.Query(ctx, r.Domain, dns.TypeTXT)
-		d.mxStatus = a.Status
-		r.Status = statusOf(a.Status)
-		if r.Status != StatusOK {
-			r.Error = answerError(a)
-		}
+		d.lookupDNSSEC(ctx)
+		d.lookupDANE(ctx)
 	case chainSPF:
 		d.lookupSPF(ctx)
 	case chainDMARC:
 		d.lookupDMARC(ctx)
 	case chainSMTPTLS:
 		d.lookupSMTPTLS(ctx)
+	}
+}
+
+// lookupApex gives the domain its status without the mx check, from its
+// apex TXT lookup, which the SPF walk shares through the cache.
+func (d *domainScan) lookupApex(ctx context.Context) {
+	r := d.r
+	a := d.s.dns.Query(ctx, r.Domain, dns.TypeTXT)
+	d.apex, d.apexType = a, dns.TypeTXT
+	d.mxStatus = a.Status
+	r.Status = statusOf(a.Status)
+	if r.Status != StatusOK {
+		r.Error = answerError(a)
 	}
 }
 
@@ -134,6 +147,7 @@ func sanitizeError(s string) string {
 func (d *domainScan) lookupMX(ctx context.Context) {
 	r, s := d.r, d.s
 	a := s.dns.Query(ctx, r.Domain, dns.TypeMX)
+	d.apex, d.apexType = a, dns.TypeMX
 	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	switch a.Status {

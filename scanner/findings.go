@@ -54,6 +54,11 @@ var Rules = []Rule{
 	{"mta-sts-invalid", SeverityLow, "keep exactly one valid \"v=STSv1; id=...\" record at _mta-sts.<domain>"},
 	{"tls-rpt-missing", SeverityLow, "publish \"v=TLSRPTv1; rua=mailto:<address>\" at _smtp._tls.<domain> to hear about TLS delivery failures"},
 	{"tls-rpt-invalid", SeverityLow, "keep exactly one valid \"v=TLSRPTv1; rua=...\" record at _smtp._tls.<domain>"},
+	{"dnssec-bogus", SeverityHigh, "repair the DNSSEC chain now: the DS record at the parent (your registrar) must match a DNSKEY the zone publishes, and the zone's signatures must be current; until then validating resolvers return nothing for the name, and mail that depends on it fails"},
+	{"dnssec-insecure", SeverityMedium, "sign the zone with DNSSEC at your DNS host and publish its DS record at your registrar, so that answers about the domain (MX, SPF, DMARC) cannot be forged and DANE can protect its mail"},
+	{"dane-invalid", SeverityMedium, "replace unusable TLSA records with DANE-EE records (\"3 1 1 <SHA-256 of the server's public key>\"): senders ignore usages 0 and 1, unknown parameters and digests of the wrong length (RFC 7672 §3.1)"},
+	{"dane-without-dnssec", SeverityMedium, "sign the MX host's zone with DNSSEC (with a DS record at its parent), or remove the TLSA records: senders use TLSA records only from a signed zone"},
+	{"dane-missing", SeverityLow, "publish a TLSA record at _25._tcp.<mx host> (\"3 1 1 <SHA-256 of the server's public key>\") and update it before each key change, or ask the mail provider to: the host's zone is already signed, so senders that validate would authenticate it"},
 	{"lookup-failed", SeverityInfo, "re-run the scan; a lookup that failed is not evidence that a record is missing"},
 }
 
@@ -81,6 +86,9 @@ func evaluate(d *domainScan) []Finding {
 		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: d.fix(rule, subject)})
 	}
 	add := func(id, format string, args ...any) { addOn(id, "", format, args...) }
+	if r.DNSSEC != nil && r.DNSSEC.Status == DNSSECBogus {
+		add("dnssec-bogus", "%s fails DNSSEC validation (bogus): validating resolvers answer SERVFAIL for it, so senders that validate cannot find its MX, SPF or DMARC records", r.Domain)
+	}
 	if r.Status != StatusOK {
 		// The domain's own lookup failed: whatever its other lookups
 		// said, no claim about missing records is safe to make.
@@ -124,6 +132,7 @@ func evaluate(d *domainScan) []Finding {
 		}
 	}
 
+	failed = append(failed, dnssecFindings(d, add, addOn)...)
 	if a := d.spf; a != nil {
 		failed = append(failed, spfFindings(a, add)...)
 	}

@@ -200,6 +200,24 @@ var fixes = map[string]fixer{
 	"tls-rpt-invalid": func(d *domainScan, _ string) string {
 		return fmt.Sprintf(`keep exactly one valid record at _smtp._tls.%s, "v=TLSRPTv1; rua=mailto:tls-reports@%s"; the one there is unusable (%s)`, d.r.Domain, d.r.Domain, d.r.TLSRPT.Error)
 	},
+	"dnssec-bogus": func(d *domainScan, host string) string {
+		if host == "" {
+			return fmt.Sprintf(`repair the DNSSEC chain of %s now: the DS record at the parent (the registrar) must match a DNSKEY that the zone publishes, and its signatures must be current; until then resolvers that validate return nothing for %s, and mail to it fails`, d.r.Domain, d.r.Domain)
+		}
+		return fmt.Sprintf(`have whoever runs the zone of %s repair its DNSSEC chain (the DS record at its parent, or the zone's signatures): the TLSA lookup for _25._tcp.%s fails validation, so senders that validate will not deliver %s's mail to it`, host, host, d.r.Domain)
+	},
+	"dnssec-insecure": func(d *domainScan, _ string) string {
+		return fmt.Sprintf(`sign the zone of %s with DNSSEC at its DNS host and publish the DS record the host gives you at the registrar; check first that the DNS host signs automatically and keeps the signatures current, since a broken chain stops %s from resolving at all`, d.r.Domain, d.r.Domain)
+	},
+	"dane-invalid": func(d *domainScan, host string) string {
+		return fmt.Sprintf(`replace the unusable TLSA records at _25._tcp.%s with DANE-EE records, "3 1 1 <SHA-256 of the host's public key>", so that senders to %s can authenticate the host; senders ignore usages 0 and 1, unknown parameters and digests of the wrong length`, host, d.r.Domain)
+	},
+	"dane-without-dnssec": func(d *domainScan, host string) string {
+		return fmt.Sprintf(`sign the zone of %s with DNSSEC (with a DS record at its parent), or remove the TLSA records at _25._tcp.%s: senders to %s use TLSA records only from a signed zone`, host, host, d.r.Domain)
+	},
+	"dane-missing": func(d *domainScan, host string) string {
+		return fmt.Sprintf(`publish a TLSA record at _25._tcp.%s, "3 1 1 <SHA-256 of the host's public key>", or ask the provider that runs %s to; publish the next key's record before every key change, or senders to %s that use DANE will stop delivering`, host, host, d.r.Domain)
+	},
 	"lookup-failed": func(d *domainScan, _ string) string {
 		return fmt.Sprintf(`scan %s again later, or through another resolver (--resolver); a lookup that failed is not evidence that a record is missing`, d.r.Domain)
 	},
@@ -241,6 +259,11 @@ var titles = map[string]string{
 	"mta-sts-invalid":                     "an unusable MTA-STS record",
 	"tls-rpt-missing":                     "no TLS-RPT",
 	"tls-rpt-invalid":                     "an unusable TLS-RPT record",
+	"dnssec-bogus":                        "DNSSEC validation failing (bogus)",
+	"dnssec-insecure":                     "no DNSSEC",
+	"dane-invalid":                        "unusable TLSA records",
+	"dane-without-dnssec":                 "TLSA records without DNSSEC",
+	"dane-missing":                        "a signed MX host without TLSA",
 	"lookup-failed":                       "lookups that failed",
 }
 

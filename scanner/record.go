@@ -65,7 +65,9 @@ func (s *Scanner) intercept(ctx context.Context, name string, qtype uint16, next
 // before: a domain that asks twice (its apex TXT, for SPF and for tokens)
 // used the first answer.
 func (dd *domainDNS) add(name string, qtype uint16, a resolve.Answer) {
-	name = normalizeName(name)
+	if name = normalizeName(name); name == "" {
+		name = "." // the root, which the DNSSEC checks ask about
+	}
 	dd.mu.Lock()
 	defer dd.mu.Unlock()
 	for _, x := range dd.lookups.Asked {

@@ -118,6 +118,7 @@ type Result struct {
 	DMARC           DMARC          `json:"dmarc"`
 	MTASTS          Policy         `json:"mta_sts"`
 	TLSRPT          Policy         `json:"tls_rpt"`
+	DNSSEC          *DNSSEC        `json:"dnssec,omitempty"`
 	Findings        []Finding      `json:"findings"`
 	// Match is set by a caller that filters by provider (--provider):
 	// the providers found and the layer of each.
@@ -136,6 +137,7 @@ type MX struct {
 	Status     resolve.Status `json:"status,omitempty"`
 	Canonical  string         `json:"canonical,omitempty"` // the end of the CNAME chain, when the host is an alias; provider is its
 	Appliance  string         `json:"appliance,omitempty"` // the vendor whose on-premises product the host names (fortimail.example.fi), run by the host's owner
+	TLSA       *TLSA          `json:"tlsa,omitempty"`
 }
 
 // SPF summarises the domain's SPF record and the include tree behind it.

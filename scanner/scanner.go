@@ -36,10 +36,12 @@ const (
 	CheckMTASTS  Check = "mta-sts" // the _mta-sts TXT record (RFC 8461)
 	CheckTLSRPT  Check = "tls-rpt" // the _smtp._tls TXT record (RFC 8460)
 	CheckMailbox Check = "mailbox" // extra probes (DKIM, autodiscover, tokens) behind a gateway
+	CheckDNSSEC  Check = "dnssec"  // the domain's DNSSEC status, from a validating resolver
+	CheckDANE    Check = "dane"    // the TLSA records of every MX host (RFC 7672)
 )
 
 // AllChecks is the default: every lookup mxscope knows.
-var AllChecks = []Check{CheckMX, CheckAddr, CheckSPF, CheckDMARC, CheckMTASTS, CheckTLSRPT, CheckMailbox}
+var AllChecks = []Check{CheckMX, CheckAddr, CheckSPF, CheckDMARC, CheckMTASTS, CheckTLSRPT, CheckMailbox, CheckDNSSEC, CheckDANE}
 
 // Checks is a set of checks.
 type Checks map[Check]bool
@@ -125,6 +127,10 @@ type Scanner struct {
 	// and the job the writer waits for, the oldest still in flight.
 	started, finished atomic.Int64
 	head              atomic.Pointer[job]
+
+	// validates is what the resolver's answer for the root zone's DNSKEY
+	// records said about its DNSSEC validation (see Validates).
+	validates atomic.Int32
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a

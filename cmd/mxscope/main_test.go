@@ -393,3 +393,29 @@ providers:
 		t.Errorf("a missing catalog: exit %d; want %d", r.code, exitError)
 	}
 }
+
+// A resolver that answers the root's DNSKEY without AD does not validate:
+// the scan says so once, and that every DNSSEC status is unknown. One that
+// validates (AD on the root) gets no such note.
+func TestScanSaysWhenTheResolverDoesNotValidate(t *testing.T) {
+	srv := world(t)
+	srv.Add(mustRR(t, ". 300 IN DNSKEY 257 3 13 n+ts7a+524mL9Jh3RD+d00S8OLOguxfcqmnQlGJ6PYvsCfL4rq8ocHMtDgDLO/jD20Tw4T3JxfN2VBmsTsrz3Q=="))
+	r := mxscope(t, "", false, "scan", "-f", "csv", "--resolver", srv.Addr(), "campaign.example")
+	if !strings.Contains(r.stderr, "the resolver does not validate DNSSEC") || strings.Count(r.stderr, "does not validate") != 1 || !strings.Contains(r.stderr, "hint:") {
+		t.Errorf("stderr:\n%s\nwant one note that the resolver does not validate, with its hint", r.stderr)
+	}
+	srv.SetHook(dnstest.Validating(map[string]dnstest.Verdict{".": dnstest.Secure}))
+	r = mxscope(t, "", false, "scan", "-f", "csv", "--resolver", srv.Addr(), "campaign.example")
+	if strings.Contains(r.stderr, "validate") || !strings.Contains(r.stdout, ",secure,none\n") {
+		t.Errorf("stderr:\n%s\nstdout:\n%s\nwant no note, dnssec secure and no TLSA", r.stderr, r.stdout)
+	}
+}
+
+func mustRR(t *testing.T, s string) dns.RR {
+	t.Helper()
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
+}

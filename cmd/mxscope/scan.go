@@ -289,6 +289,9 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d batched=%d cache_hits=%d cache_misses=%d\n",
 			src.total, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, st.Batched, cs.Hits, cs.Misses)
 	}
+	if v, known := sc.Validates(); known && !v {
+		fmt.Fprintf(io.Err, "mxscope: the resolver does not validate DNSSEC, so every dnssec and tlsa status says unknown\nhint: name a validating resolver with --resolver, or leave dnssec and dane out of --checks\n")
+	}
 	interrupted := scanErr != nil && ctx.Err() != nil
 	if scanErr != nil && !interrupted {
 		if ev.failed(scanErr) {

@@ -17,7 +17,7 @@ var csvFixed = []string{
 	"status", "mail", "provider", "gateway", "mailbox", "confidence", "mx_hosts", "senders",
 	"spf_status", "spf_all", "spf_lookups", "dmarc_status", "dmarc_policy", "dmarc_pct",
 	"findings", "error", "tenant", "reseller", "mailbox_evidence",
-	"dmarc_applied_policy", "dmarc_testing", "match",
+	"dmarc_applied_policy", "dmarc_testing", "match", "dnssec", "mx_tlsa",
 }
 
 // csvReport writes one row per result, flushed as written. Lists are joined
@@ -59,8 +59,19 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		row = append(row, r.Labels.String(k))
 	}
 	hosts := make([]string, len(r.MX))
+	tlsa, looked := make([]string, len(r.MX)), false
 	for i, m := range r.MX {
 		hosts[i] = m.Host
+		if m.TLSA != nil {
+			tlsa[i], looked = string(m.TLSA.Status), true
+		}
+	}
+	dnssec, mxTLSA := "", ""
+	if r.DNSSEC != nil {
+		dnssec = string(r.DNSSEC.Status)
+	}
+	if looked {
+		mxTLSA = strings.Join(tlsa, ";")
 	}
 	ids := make([]string, len(r.Findings))
 	for i, f := range r.Findings {
@@ -80,6 +91,7 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		strings.Join(ids, ";"), r.Error, r.Tenant, r.Reseller, strings.Join(r.MailboxEvidence, ";"),
 		r.DMARC.AppliedPolicy, yes(r.DMARC.Testing),
 		matchCell(r, c.opt, ";"),
+		dnssec, mxTLSA,
 	)
 	return c.row(row)
 }

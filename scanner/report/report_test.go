@@ -35,10 +35,12 @@ func fixtures() []*scanner.Result {
 			Labels: targets.Labels{{Key: "candidate", Value: "Alex Alpha"}, {Key: "party", Value: "DEM"}, {Key: "year", Value: 2024}},
 			Line:   3, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{{Preference: 0, Host: "alpha2024-example.mail.protection.outlook.com", Provider: "microsoft",
-				Product: "microsoft365", Addresses: []string{"192.0.2.10"}, Status: "ok"}},
+				Product: "microsoft365", Addresses: []string{"192.0.2.10"}, Status: "ok",
+				TLSA: &scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECSecure, Records: []scanner.TLSARecord{
+					{Usage: 3, Selector: 1, MatchingType: 1, Data: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}}}},
 			Provider: "microsoft", Mailbox: "microsoft", Confidence: scanner.ConfidenceHigh,
 			MailboxEvidence: []string{"mx alpha2024-example.mail.protection.outlook.com"},
-			Tenant:          "alpha2024-example", Senders: []string{"microsoft"},
+			Tenant:          "alpha2024-example", Senders: []string{"microsoft"}, DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECSecure},
 			SPF: scanner.SPF{Status: "ok", Record: "v=spf1 include:spf.protection.outlook.com -all", All: "fail",
 				Lookups: 1, Includes: []string{"spf.protection.outlook.com"}},
 			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=reject; rua=mailto:d@alpha2024.example", Policy: "reject",
@@ -54,9 +56,12 @@ func fixtures() []*scanner.Result {
 			Labels: targets.Labels{{Key: "candidate", Value: "Bea Beta"}, {Key: "party", Value: "REP"}, {Key: "year", Value: 2020}},
 			Line:   4, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{
-				{Preference: 10, Host: "mx0a-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.20"}, Status: "ok"},
-				{Preference: 10, Host: "mx0b-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.21"}, Status: "ok"},
+				{Preference: 10, Host: "mx0a-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.20"}, Status: "ok",
+					TLSA: &scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECInsecure}},
+				{Preference: 10, Host: "mx0b-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.21"}, Status: "ok",
+					TLSA: &scanner.TLSA{Status: scanner.TLSATemperror, DNSSEC: scanner.DNSSECUnknown, Error: "TLSA lookup failed: timeout"}},
 			},
+			DNSSEC:   &scanner.DNSSEC{Status: scanner.DNSSECInsecure},
 			Provider: "proofpoint", Gateway: "proofpoint", Mailbox: "microsoft", Confidence: scanner.ConfidenceLow,
 			MailboxEvidence: []string{"spf include:spf.protection.outlook.com"},
 			Tenant:          "0012ab34", Senders: []string{"proofpoint", "microsoft"},
@@ -107,7 +112,9 @@ func fixtures() []*scanner.Result {
 			},
 			Line: 9, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{
-				{Preference: 0, Host: "=cmd|' /C calc'!A0", Provider: "unknown", Status: "nxdomain"},
+				{Preference: 0, Host: "=cmd|' /C calc'!A0", Provider: "unknown", Status: "nxdomain",
+					TLSA: &scanner.TLSA{Status: scanner.TLSAInvalid, DNSSEC: scanner.DNSSECSecure, Records: []scanner.TLSARecord{
+						{Usage: 1, Selector: 1, MatchingType: 1, Data: "00", Problem: "usage 1 (PKIX-EE) is not usable for SMTP"}}}},
 				{Preference: 1, Host: "+1", Provider: "unknown", Status: "nxdomain"},
 				{Preference: 2, Host: "-2", Provider: "unknown", Status: "nxdomain"},
 				{Preference: 3, Host: "@SUM(1)", Provider: "unknown", Status: "nxdomain"},
@@ -115,6 +122,7 @@ func fixtures() []*scanner.Result {
 			Provider: "unknown", Mailbox: "unknown", Confidence: scanner.ConfidenceLow,
 			MailboxEvidence: []string{"spf include:\u202elive.com\U000e0041", "token \xff\xfe"},
 			Tenant:          "=1+1", Senders: []string{"@SUM(1)", "-2"},
+			DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECBogus, Error: "=SERVFAIL, yet answers with CD \x1b[31m"},
 			SPF:    scanner.SPF{Status: "permerror", Record: hostileRecord, Lookups: 0, Error: "unknown term \"\x1b[31mred\x07\""},
 			DMARC:  scanner.DMARC{Status: "invalid", Record: "v=DMARC1; p=<script>", Error: "bad policy \"<script>\""},
 			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
@@ -319,7 +327,7 @@ func TestCSVHasNoFormulaCellsAndStableColumns(t *testing.T) {
 	}
 	wantHeader := "domain,candidate,party,year,label_status,status,mail,provider,gateway,mailbox,confidence,mx_hosts,senders," +
 		"spf_status,spf_all,spf_lookups,dmarc_status,dmarc_policy,dmarc_pct,findings,error,tenant,reseller,mailbox_evidence," +
-		"dmarc_applied_policy,dmarc_testing,match"
+		"dmarc_applied_policy,dmarc_testing,match,dnssec,mx_tlsa"
 	if got := strings.Join(recs[0], ","); got != wantHeader {
 		t.Errorf("got header %s; want %s", got, wantHeader)
 	}

@@ -28,13 +28,16 @@ import (
 // up. TestResultShapeIsKnown fails meanwhile, to say so.
 
 // resultShape is typeShape(scanner.Result) when appendResult was written.
-const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
+const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";DNSSEC *scanner.DNSSEC "dnssec,omitempty";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
 	` targets.Labels(marshaler)` +
-	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty";Canonical string "canonical,omitempty";Appliance string "appliance,omitempty"}` +
+	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty";Canonical string "canonical,omitempty";Appliance string "appliance,omitempty";TLSA *scanner.TLSA "tlsa,omitempty"}` +
+	` scanner.TLSA{Status scanner.TLSAStatus "status";DNSSEC scanner.DNSSECStatus "dnssec";Records []scanner.TLSARecord "records,omitempty";Error string "error,omitempty"}` +
+	` scanner.TLSARecord{Usage uint8 "usage";Selector uint8 "selector";MatchingType uint8 "matching_type";Data string "data";Problem string "problem,omitempty"}` +
 	` scanner.SPF{Status string "status";Record string "record,omitempty";All string "all,omitempty";Lookups int "lookups";VoidLookups int "void_lookups";Includes []string "includes";Tree []*scanner.SPFNode "tree,omitempty";Error string "error,omitempty"}` +
 	` scanner.SPFNode{Name string "name";Via string "via";Status string "status";Error string "error,omitempty";Children []*scanner.SPFNode "children,omitempty"}` +
 	` scanner.DMARC{Status string "status";Record string "record,omitempty";Policy string "policy,omitempty";SubdomainPolicy string "subdomain_policy,omitempty";Pct *int "pct,omitempty";RUA []string "rua,omitempty";RUF []string "ruf,omitempty";Source string "source,omitempty";Inherited bool "inherited,omitempty";OrgDomain string "org_domain,omitempty";Error string "error,omitempty";AppliedPolicy string "applied_policy,omitempty";Testing bool "testing,omitempty";NonexistentPolicy string "nonexistent_policy,omitempty";PSDPolicy bool "psd_policy,omitempty";MultipleRecords []string "multiple_records,omitempty";Warnings []string "warnings,omitempty"}` +
 	` scanner.Policy{Status string "status";Record string "record,omitempty";Error string "error,omitempty"}` +
+	` scanner.DNSSEC{Status scanner.DNSSECStatus "status";Error string "error,omitempty"}` +
 	` scanner.Finding{ID string "id";Severity scanner.Severity "severity";Message string "message";Fix string "fix,omitempty"}` +
 	` scanner.Match{Provider string "provider";Layer scanner.Layer "layer"}`
 
@@ -180,6 +183,10 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 	b = e.dmarc(append(b, `,"dmarc":`...), &r.DMARC)
 	b = e.policy(append(b, `,"mta_sts":`...), &r.MTASTS)
 	b = e.policy(append(b, `,"tls_rpt":`...), &r.TLSRPT)
+	if d := r.DNSSEC; d != nil {
+		b = e.str(append(b, `,"dnssec":{"status":`...), string(d.Status))
+		b = append(e.optStr(b, `,"error":`, d.Error), '}')
+	}
 	b = append(b, `,"findings":`...)
 	if r.Findings == nil {
 		b = append(b, "null"...)
@@ -224,6 +231,31 @@ func (e *resultEncoder) mx(b []byte, m *scanner.MX) []byte {
 	b = e.optStr(b, `,"status":`, string(m.Status))
 	b = e.optStr(b, `,"canonical":`, m.Canonical)
 	b = e.optStr(b, `,"appliance":`, m.Appliance)
+	if t := m.TLSA; t != nil {
+		b = e.tlsa(append(b, `,"tlsa":`...), t)
+	}
+	return append(b, '}')
+}
+
+func (e *resultEncoder) tlsa(b []byte, t *scanner.TLSA) []byte {
+	b = e.str(append(b, `{"status":`...), string(t.Status))
+	b = e.str(append(b, `,"dnssec":`...), string(t.DNSSEC))
+	if len(t.Records) > 0 {
+		b = append(b, `,"records":[`...)
+		for i := range t.Records {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			rec := &t.Records[i]
+			b = strconv.AppendUint(append(b, `{"usage":`...), uint64(rec.Usage), 10)
+			b = strconv.AppendUint(append(b, `,"selector":`...), uint64(rec.Selector), 10)
+			b = strconv.AppendUint(append(b, `,"matching_type":`...), uint64(rec.MatchingType), 10)
+			b = e.str(append(b, `,"data":`...), rec.Data)
+			b = append(e.optStr(b, `,"problem":`, rec.Problem), '}')
+		}
+		b = append(b, ']')
+	}
+	b = e.optStr(b, `,"error":`, t.Error)
 	return append(b, '}')
 }
 

@@ -99,6 +99,19 @@ func FuzzAppendResult(f *testing.F) {
 		if !bit(24) {
 			mx = []scanner.MX{{Preference: uint16(n), Host: a, Provider: b, Product: c, Addresses: strs(0), Status: "ok", Canonical: b, Appliance: c}, {}}
 		}
+		if mx != nil && bit(29) {
+			t := &scanner.TLSA{Status: scanner.TLSAStatus(a), DNSSEC: scanner.DNSSECStatus(b), Error: c}
+			if bit(30) {
+				t.Records = []scanner.TLSARecord{{Usage: uint8(n), Selector: uint8(n >> 8), MatchingType: uint8(n >> 16), Data: a, Problem: b}, {}}
+			} else if bit(31) {
+				t.Records = []scanner.TLSARecord{}
+			}
+			mx[0].TLSA = t
+		}
+		var dnssec *scanner.DNSSEC
+		if bit(28) {
+			dnssec = &scanner.DNSSEC{Status: scanner.DNSSECStatus(c), Error: a}
+		}
 		var findings []scanner.Finding
 		if !bit(25) {
 			findings = []scanner.Finding{{ID: a, Severity: scanner.Severity(b), Message: c, Fix: a}, {}}
@@ -123,7 +136,7 @@ func FuzzAppendResult(f *testing.F) {
 				Source: b, Inherited: bit(27), OrgDomain: c, Error: a, AppliedPolicy: b, Testing: bit(28), NonexistentPolicy: c,
 				PSDPolicy: bit(29), MultipleRecords: strs(12), Warnings: strs(14)},
 			MTASTS: scanner.Policy{Status: a, Record: b, Error: c}, TLSRPT: scanner.Policy{Status: c},
-			Findings: findings, Match: match,
+			DNSSEC: dnssec, Findings: findings, Match: match,
 		}
 		checkSameAsMarshal(t, r)
 	})
