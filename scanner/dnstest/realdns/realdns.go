@@ -1,7 +1,8 @@
-// Package realdns runs real DNS daemons — Debian's nsd and unbound — on
-// loopback for integration tests and benchmarks, so that mxscope is checked
-// against the servers it meets in the wild and not only against its own
-// test server (scanner/dnstest).
+// Package realdns runs real DNS daemons — Debian's nsd, unbound and knotd —
+// on loopback for integration tests and benchmarks, so that mxscope is
+// checked against the servers it meets in the wild and not only against its
+// own test server (scanner/dnstest). knotd signs its zones itself (DNSSEC),
+// and unbound can validate them from the test root's trust anchor.
 //
 // It promises:
 //   - nothing starts at import; every daemon is started by a Start function,
@@ -47,21 +48,30 @@ const (
 var errExited = errors.New("realdns: daemon exited while starting")
 
 // Find returns the path of the named daemon, looked up in PATH, then
-// /usr/sbin and /sbin (Debian installs nsd and unbound there, outside a
-// normal user's PATH). It skips the test when the daemon is not installed.
+// /usr/sbin and /sbin (Debian installs nsd, unbound and knotd there,
+// outside a normal user's PATH). It skips the test when the daemon is not
+// installed.
 func Find(tb testing.TB, name string) string {
 	tb.Helper()
-	if p, err := exec.LookPath(name); err == nil {
+	if p, ok := lookup(name); ok {
 		return p
+	}
+	tb.Skipf("integration: %s not installed (apt-get install unbound nsd knot)", name)
+	return ""
+}
+
+// lookup is Find without the skip.
+func lookup(name string) (string, bool) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, true
 	}
 	for _, dir := range []string{"/usr/sbin", "/sbin"} {
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p
+			return p, true
 		}
 	}
-	tb.Skipf("integration: %s not installed (apt-get install unbound nsd)", name)
-	return ""
+	return "", false
 }
 
 // FreePort returns a port on 127.0.0.1 that was free for both UDP and TCP

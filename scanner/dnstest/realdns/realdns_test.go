@@ -123,7 +123,11 @@ func TestIntegrationNSDIsAuthoritativeOnlyForItsZones(t *testing.T) {
 
 func TestIntegrationStopEndsTheDaemons(t *testing.T) {
 	n, u := stack(t)
-	for _, d := range []*daemon{n.d, u.d} {
+	daemons := []*daemon{n.d, u.d}
+	if _, ok := lookup("knotd"); ok {
+		daemons = append(daemons, StartKnot(t, signedZones()).d)
+	}
+	for _, d := range daemons {
 		pid := d.cmd.Process.Pid
 		d.stop()
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
@@ -259,4 +263,87 @@ func TestIntegrationCheckZoneAcceptsTheZones(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// signedZones is a small signed hierarchy: a test root, test. under it, and
+// below test. a secure zone, a signed zone without DS (an island, insecure),
+// an unsigned zone, and a zone whose DS matches no key (bogus).
+func signedZones() []KnotZone {
+	soa := func(zone string) string {
+		return "$TTL 300\n@ SOA ns." + zone + " h." + zone + " 1 3600 600 86400 300\n@ NS ns." + zone + "\nns." + zone + " A 127.0.0.1\n"
+	}
+	child := func(name string) string {
+		return soa(name+".test.") + "@ MX 10 mx\nmx A 192.0.2.1\n_25._tcp.mx TLSA 3 1 1 " + strings.Repeat("ab", 32) + "\n"
+	}
+	test := soa("test.")
+	for _, c := range []string{"secure", "island", "plain", "bogus"} {
+		test += c + " NS ns." + c + "\nns." + c + " A 127.0.0.1\n"
+	}
+	return []KnotZone{
+		{Name: ".", Text: "$TTL 300\n. SOA ns.test. h.test. 1 3600 600 86400 300\n. NS ns.test.\ntest. NS ns.test.\nns.test. A 127.0.0.1\n", Signed: true},
+		{Name: "test", Text: test, Signed: true},
+		{Name: "secure.test", Text: child("secure"), Signed: true},
+		{Name: "island.test", Text: child("island"), Signed: true, DS: DSNone},
+		{Name: "plain.test", Text: child("plain")},
+		{Name: "bogus.test", Text: child("bogus"), Signed: true, DS: DSBroken},
+	}
+}
+
+// validatingStack starts knot with signedZones and a validating unbound
+// trusting the test root, stubbed to knot for every zone (the delegations'
+// name servers are on port 53, where nothing listens).
+func validatingStack(t *testing.T) (*Knot, *Unbound) {
+	t.Helper()
+	k := StartKnot(t, signedZones())
+	stubs := map[string]string{}
+	for _, z := range k.Zones {
+		stubs[z] = k.Stub()
+	}
+	u := StartUnbound(t, stubs, WithTrustAnchor(k.TrustAnchor(".")...))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("knot:\n%s\nunbound:\n%s", k.Log(), u.Log())
+		}
+	})
+	return k, u
+}
+
+func TestIntegrationKnotSignsAndUnboundValidates(t *testing.T) {
+	k, u := validatingStack(t)
+	if got := len(k.TrustAnchor(".")); got != 1 {
+		t.Fatalf("trust anchor: %d DS records; want 1", got)
+	}
+	if k.TrustAnchor("plain.test") != nil {
+		t.Errorf("an unsigned zone has a trust anchor")
+	}
+	tests := []struct {
+		name  string
+		qtype uint16
+		cd    bool
+		rcode int
+		ad    bool
+	}{
+		{".", dns.TypeDNSKEY, false, dns.RcodeSuccess, true},
+		{"secure.test", dns.TypeMX, false, dns.RcodeSuccess, true},
+		{"_25._tcp.mx.secure.test", dns.TypeTLSA, false, dns.RcodeSuccess, true},
+		{"nothing.secure.test", dns.TypeTLSA, false, dns.RcodeNameError, true}, // a validated denial
+		{"island.test", dns.TypeMX, false, dns.RcodeSuccess, false},
+		{"plain.test", dns.TypeMX, false, dns.RcodeSuccess, false},
+		{"bogus.test", dns.TypeMX, false, dns.RcodeServerFailure, false},
+		{"bogus.test", dns.TypeMX, true, dns.RcodeSuccess, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %s cd=%v", tt.name, dns.TypeToString[tt.qtype], tt.cd), func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetQuestion(dns.Fqdn(tt.name), tt.qtype)
+			m.AuthenticatedData, m.CheckingDisabled = true, tt.cd
+			r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, u.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Rcode != tt.rcode || r.AuthenticatedData != tt.ad {
+				t.Errorf("got %s ad=%v; want %s ad=%v", dns.RcodeToString[r.Rcode], r.AuthenticatedData, dns.RcodeToString[tt.rcode], tt.ad)
+			}
+		})
+	}
 }

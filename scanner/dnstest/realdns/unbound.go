@@ -30,6 +30,7 @@ type UnboundOption func(*unboundConfig)
 type unboundConfig struct {
 	threads int
 	extra   []string
+	anchors []string // trust anchors: validate DNSSEC from them
 }
 
 // WithThreads sets num-threads (default 1, which leaves the other core to
@@ -41,6 +42,15 @@ func WithThreads(n int) UnboundOption { return func(c *unboundConfig) { c.thread
 // "msg-buffer-size: 65552" or "edns-buffer-size: 512".
 func WithServerConf(lines ...string) UnboundOption {
 	return func(c *unboundConfig) { c.extra = append(c.extra, lines...) }
+}
+
+// WithTrustAnchor makes unbound a validating resolver (module-config
+// "validator iterator") that trusts the given DS or DNSKEY records, one per
+// argument in presentation format, such as Knot.TrustAnchor("."). Answers
+// that validate from them carry AD; answers that fail are SERVFAIL, unless
+// asked with CD.
+func WithTrustAnchor(records ...string) UnboundOption {
+	return func(c *unboundConfig) { c.anchors = append(c.anchors, records...) }
 }
 
 // StartUnbound starts unbound with a stub zone for each entry of stubs
@@ -55,6 +65,10 @@ func WithServerConf(lines ...string) UnboundOption {
 // root hints, and outgoing-interface 127.0.0.1 makes any query to an
 // address that is not loopback fail at the socket. The stub servers are
 // always loopback: any other address fails the test.
+//
+// stubs may name the root "." itself (a test root served on loopback, as a
+// validating unbound needs for its trust anchor): then nothing is refused,
+// and every name is resolved from that root.
 func StartUnbound(tb testing.TB, stubs map[string]string, opts ...UnboundOption) *Unbound {
 	tb.Helper()
 	if len(stubs) == 0 {
@@ -69,7 +83,7 @@ func StartUnbound(tb testing.TB, stubs map[string]string, opts ...UnboundOption)
 	zones := make(map[string]string, len(stubs))
 	for name, addr := range stubs {
 		fqdn := dns.CanonicalName(name)
-		if _, ok := dns.IsDomainName(fqdn); !ok || fqdn == "." {
+		if _, ok := dns.IsDomainName(fqdn); !ok {
 			tb.Fatalf("realdns: %q is not a stub zone name", name)
 		}
 		if !strings.HasPrefix(addr, "127.") || !strings.Contains(addr, "@") {
@@ -129,7 +143,10 @@ func (u *Unbound) start(tb testing.TB, bin string, port int, stubs map[string]st
 }
 
 // config is unbound.conf. Choices that matter:
-//   - module-config "iterator": no DNSSEC validation, so no trust anchor;
+//   - module-config "iterator": no DNSSEC validation, unless trust anchors
+//     are given (WithTrustAnchor): then "validator iterator", the anchors,
+//     validation failures in the log, and no trust-anchor signalling
+//     queries (RFC 8145), which would only add noise;
 //   - do-not-query-localhost no: the stub servers are on 127.0.0.1;
 //   - outgoing-interface 127.0.0.1 and local-zone "." refuse plus a
 //     transparent local zone per stub: only stub names are resolved, and
@@ -164,7 +181,16 @@ func (u *Unbound) config(tb testing.TB, port int, stubs map[string]string, cfg u
 	p("    use-syslog: no")
 	p("    verbosity: 1")
 	p("    num-threads: %d", cfg.threads)
-	p("    module-config: \"iterator\"")
+	if len(cfg.anchors) == 0 {
+		p("    module-config: \"iterator\"")
+	} else {
+		p("    module-config: \"validator iterator\"")
+		for _, a := range cfg.anchors {
+			p("    trust-anchor: %s", quote(tb, a))
+		}
+		p("    val-log-level: 2")
+		p("    trust-anchor-signaling: no")
+	}
 	p("    do-not-query-localhost: no")
 	p("    qname-minimisation: no")
 	p("    target-fetch-policy: \"0 0 0 0 0\"")
@@ -185,7 +211,10 @@ func (u *Unbound) config(tb testing.TB, port int, stubs map[string]string, cfg u
 	p("    outgoing-range: 4096")
 	p("    incoming-num-tcp: 64")
 	p("    outgoing-num-tcp: 64")
-	p("    local-zone: \".\" refuse")
+	rooted := slices.Contains(u.Stubs, ".")
+	if !rooted {
+		p("    local-zone: \".\" refuse")
+	}
 	for _, z := range u.Stubs {
 		p("    local-zone: %s transparent", quote(tb, z))
 	}
@@ -197,9 +226,11 @@ func (u *Unbound) config(tb testing.TB, port int, stubs map[string]string, cfg u
 	}
 	p("remote-control:")
 	p("    control-enable: no")
-	p("stub-zone:")
-	p("    name: \".\"")
-	p("    stub-addr: %s", stubs[u.Stubs[0]])
+	if !rooted {
+		p("stub-zone:")
+		p("    name: \".\"")
+		p("    stub-addr: %s", stubs[u.Stubs[0]])
+	}
 	for _, z := range u.Stubs {
 		p("stub-zone:")
 		p("    name: %s", quote(tb, z))
