@@ -35,12 +35,10 @@ func fixtures() []*scanner.Result {
 			Labels: targets.Labels{{Key: "candidate", Value: "Alex Alpha"}, {Key: "party", Value: "DEM"}, {Key: "year", Value: 2024}},
 			Line:   3, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{{Preference: 0, Host: "alpha2024-example.mail.protection.outlook.com", Provider: "microsoft",
-				Product: "microsoft365", Addresses: []string{"192.0.2.10"}, Status: "ok",
-				TLSA: &scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECSecure, Records: []scanner.TLSARecord{
-					{Usage: 3, Selector: 1, MatchingType: 1, Data: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}}}},
+				Product: "microsoft365", Addresses: []string{"192.0.2.10"}, Status: "ok"}},
 			Provider: "microsoft", Mailbox: "microsoft", Confidence: scanner.ConfidenceHigh,
 			MailboxEvidence: []string{"mx alpha2024-example.mail.protection.outlook.com"},
-			Tenant:          "alpha2024-example", Senders: []string{"microsoft"}, DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECSecure},
+			Tenant:          "alpha2024-example", Senders: []string{"microsoft"},
 			SPF: scanner.SPF{Status: "ok", Record: "v=spf1 include:spf.protection.outlook.com -all", All: "fail",
 				Lookups: 1, Includes: []string{"spf.protection.outlook.com"}},
 			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=reject; rua=mailto:d@alpha2024.example", Policy: "reject",
@@ -56,12 +54,9 @@ func fixtures() []*scanner.Result {
 			Labels: targets.Labels{{Key: "candidate", Value: "Bea Beta"}, {Key: "party", Value: "REP"}, {Key: "year", Value: 2020}},
 			Line:   4, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{
-				{Preference: 10, Host: "mx0a-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.20"}, Status: "ok",
-					TLSA: &scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECInsecure}},
-				{Preference: 10, Host: "mx0b-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.21"}, Status: "ok",
-					TLSA: &scanner.TLSA{Status: scanner.TLSATemperror, DNSSEC: scanner.DNSSECUnknown, Error: "TLSA lookup failed: timeout"}},
+				{Preference: 10, Host: "mx0a-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.20"}, Status: "ok"},
+				{Preference: 10, Host: "mx0b-0012ab34.pphosted.com", Provider: "proofpoint", Product: "proofpoint", Addresses: []string{"192.0.2.21"}, Status: "ok"},
 			},
-			DNSSEC:   &scanner.DNSSEC{Status: scanner.DNSSECInsecure},
 			Provider: "proofpoint", Gateway: "proofpoint", Mailbox: "microsoft", Confidence: scanner.ConfidenceLow,
 			MailboxEvidence: []string{"spf include:spf.protection.outlook.com"},
 			Tenant:          "0012ab34", Senders: []string{"proofpoint", "microsoft"},
@@ -103,6 +98,42 @@ func fixtures() []*scanner.Result {
 		{ // An entry that is not a domain: nothing was queried.
 			Input: "=1+2 not a domain", Line: 8, Status: scanner.StatusInvalid, Error: "invalid character ' '",
 		},
+		{ // DNSSEC and DANE: a signed domain whose MX hosts show each TLSA state.
+			Domain: "delta2024.example", Status: scanner.StatusOK, Mail: scanner.MailMX,
+			MX: []scanner.MX{
+				{Preference: 10, Host: "mx1.delta2024.example", Provider: "self-hosted", Addresses: []string{"192.0.2.40"}, Status: "ok",
+					TLSA: &scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECSecure, Records: []scanner.TLSARecord{
+						{Usage: 3, Selector: 1, MatchingType: 1, Data: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+						{Usage: 1, Selector: 1, MatchingType: 1, Data: "00", Problem: "usage 1 (PKIX-EE) is not usable for SMTP"}}}},
+				{Preference: 20, Host: "mx2.delta2024.example", Provider: "self-hosted", Addresses: []string{"192.0.2.41"}, Status: "ok",
+					TLSA: &scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECSecure}},
+				{Preference: 30, Host: "mx.bogus.example", Provider: "unknown", Status: "servfail",
+					TLSA: &scanner.TLSA{Status: scanner.TLSATemperror, DNSSEC: scanner.DNSSECBogus, Error: "TLSA lookup failed: \x1b[31mbogus"}},
+				{Preference: 40, Host: "192.0.2.9", Provider: "unknown", Status: "ok"},
+			},
+			Provider: "self-hosted", Mailbox: "self-hosted", Confidence: scanner.ConfidenceMedium,
+			MailboxEvidence: []string{}, Senders: []string{},
+			SPF:    scanner.SPF{Status: "ok", Record: "v=spf1 mx -all", All: "fail", Lookups: 1, Includes: []string{}},
+			DMARC:  scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=reject", Policy: "reject", Source: "_dmarc.delta2024.example"},
+			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
+			DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECSecure},
+			Findings: []scanner.Finding{
+				{ID: "dane-invalid", Severity: scanner.SeverityMedium, Message: "1 of the 2 TLSA records at _25._tcp.mx1.delta2024.example is unusable", Fix: "use DANE-EE"},
+				{ID: "dane-missing", Severity: scanner.SeverityLow, Message: "MX host mx2.delta2024.example publishes no TLSA record", Fix: "publish TLSA"},
+				{ID: "dnssec-bogus", Severity: scanner.SeverityHigh, Message: "the TLSA lookup for MX host mx.bogus.example fails DNSSEC validation", Fix: "repair the chain"},
+			},
+		},
+		{ // A domain whose DNSSEC status is unknown: the resolver does not validate.
+			Domain: "echo2024.example", Status: scanner.StatusOK, Mail: scanner.MailMX,
+			MX: []scanner.MX{{Preference: 10, Host: "mx.echo2024.example", Provider: "self-hosted", Addresses: []string{"192.0.2.50"}, Status: "ok",
+				TLSA: &scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECUnknown, Records: []scanner.TLSARecord{
+					{Usage: 3, Selector: 0, MatchingType: 0, Data: "3082010a0282010100c0ffee0123456789abcdef0123456789abcdef0123456789..."}}}}},
+			Provider: "self-hosted", Mailbox: "self-hosted", Confidence: scanner.ConfidenceMedium,
+			SPF:    scanner.SPF{Status: "none"},
+			DMARC:  scanner.DMARC{Status: "none"},
+			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
+			DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECUnknown, Error: "the resolver does not validate DNSSEC"},
+		},
 		{ // Every field an attacker can reach holds something hostile.
 			Domain: "hostile.example",
 			Labels: targets.Labels{
@@ -112,9 +143,7 @@ func fixtures() []*scanner.Result {
 			},
 			Line: 9, Status: scanner.StatusOK, Mail: scanner.MailMX,
 			MX: []scanner.MX{
-				{Preference: 0, Host: "=cmd|' /C calc'!A0", Provider: "unknown", Status: "nxdomain",
-					TLSA: &scanner.TLSA{Status: scanner.TLSAInvalid, DNSSEC: scanner.DNSSECSecure, Records: []scanner.TLSARecord{
-						{Usage: 1, Selector: 1, MatchingType: 1, Data: "00", Problem: "usage 1 (PKIX-EE) is not usable for SMTP"}}}},
+				{Preference: 0, Host: "=cmd|' /C calc'!A0", Provider: "unknown", Status: "nxdomain"},
 				{Preference: 1, Host: "+1", Provider: "unknown", Status: "nxdomain"},
 				{Preference: 2, Host: "-2", Provider: "unknown", Status: "nxdomain"},
 				{Preference: 3, Host: "@SUM(1)", Provider: "unknown", Status: "nxdomain"},
@@ -122,7 +151,6 @@ func fixtures() []*scanner.Result {
 			Provider: "unknown", Mailbox: "unknown", Confidence: scanner.ConfidenceLow,
 			MailboxEvidence: []string{"spf include:\u202elive.com\U000e0041", "token \xff\xfe"},
 			Tenant:          "=1+1", Senders: []string{"@SUM(1)", "-2"},
-			DNSSEC: &scanner.DNSSEC{Status: scanner.DNSSECBogus, Error: "=SERVFAIL, yet answers with CD \x1b[31m"},
 			SPF:    scanner.SPF{Status: "permerror", Record: hostileRecord, Lookups: 0, Error: "unknown term \"\x1b[31mred\x07\""},
 			DMARC:  scanner.DMARC{Status: "invalid", Record: "v=DMARC1; p=<script>", Error: "bad policy \"<script>\""},
 			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
