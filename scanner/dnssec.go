@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -138,8 +139,11 @@ func (d *domainScan) dnssecOf(ctx context.Context, a resolve.Answer, name string
 			return DNSSECUnknown, "the lookup failed (servfail), and " + why
 		}
 		cd := d.s.dns.QueryCD(ctx, name, qtype)
-		if cd.Status == resolve.StatusOK || cd.Status == resolve.StatusNoData || cd.Status == resolve.StatusNXDomain {
+		switch {
+		case cd.Status == resolve.StatusOK || cd.Status == resolve.StatusNoData || cd.Status == resolve.StatusNXDomain:
 			return DNSSECBogus, "the resolver answers SERVFAIL, and answers with checking disabled (CD): the records fail DNSSEC validation"
+		case errors.Is(cd.Err, resolve.ErrNoCD):
+			return DNSSECUnknown, "the lookup failed (servfail), and whether DNSSEC validation failed cannot be told: the question cannot be asked with checking disabled here"
 		}
 		return DNSSECUnknown, "the lookup failed (servfail), with checking disabled too (" + answerError(cd) + "), so it is not a DNSSEC failure that can be shown"
 	}

@@ -1,6 +1,7 @@
 package scanner_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -218,5 +219,31 @@ func TestDNSSECCheckAloneAsksLittle(t *testing.T) {
 	}
 	if r["secure.example"].DNSSEC.Status != scanner.DNSSECSecure || r["plain.example"].DNSSEC.Status != scanner.DNSSECInsecure {
 		t.Errorf("got %+v and %+v; want secure and insecure", r["secure.example"].DNSSEC, r["plain.example"].DNSSEC)
+	}
+}
+
+// queryOnly hides the client's QueryCD, as a Querier that cannot ask with
+// CD (a test fake, a replay) would.
+type queryOnly struct{ q resolve.Querier }
+
+func (o queryOnly) Query(ctx context.Context, name string, qtype uint16) resolve.Answer {
+	return o.q.Query(ctx, name, qtype)
+}
+
+// Without a way to ask with CD, a SERVFAIL is never called bogus.
+func TestBogusNeedsCheckingDisabled(t *testing.T) {
+	srv := dnstest.New(t, signedWorld)
+	srv.SetHook(dnstest.Validating(signedZones))
+	c, err := resolve.NewClient(resolve.Config{Servers: []string{srv.Addr()}, Timeout: 300 * time.Millisecond, Retries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := scanAll(t, scanner.New(queryOnly{c}, scanner.Options{}), "bad.example")["bad.example"]
+	if r.DNSSEC.Status != scanner.DNSSECUnknown || !strings.Contains(r.DNSSEC.Error, "cannot be asked with checking disabled") {
+		t.Errorf("got %+v; want unknown, saying CD cannot be asked", r.DNSSEC)
+	}
+	if slices.Contains(findingIDs(r), "dnssec-bogus") {
+		t.Errorf("findings %v: dnssec-bogus without the CD answer that shows it", findingIDs(r))
 	}
 }
