@@ -15,7 +15,7 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mxscope ./cmd/mxscope
 
-## test: unit tests, then the integration suite (real unbound + nsd on loopback;
+## test: unit tests, then the integration suite (real unbound, nsd, knot on loopback;
 ## it skips with a message where they are not installed)
 test: unit integration
 
