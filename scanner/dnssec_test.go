@@ -139,6 +139,18 @@ func TestDNSSECAndDANEVerdicts(t *testing.T) {
 		})
 	}
 
+	// Every fix names the domain, and a DANE fix names the MX host too.
+	for d, r := range got {
+		for _, f := range r.Findings {
+			if !strings.Contains(f.Fix, d) {
+				t.Errorf("%s %s: fix %q does not name the domain", d, f.ID, f.Fix)
+			}
+			if strings.HasPrefix(f.ID, "dane-") && !strings.Contains(f.Fix, "_25._tcp."+r.MX[0].Host) {
+				t.Errorf("%s %s: fix %q does not name the TLSA name of %s", d, f.ID, f.Fix, r.MX[0].Host)
+			}
+		}
+	}
+
 	// What the records say, and why one is unusable.
 	mixed := got["mixed.example"].MX[0].TLSA
 	if len(mixed.Records) != 2 || mixed.Records[0].Problem != "" || !strings.Contains(mixed.Records[1].Problem, "32 bytes, not 8") {
