@@ -167,9 +167,9 @@ type daneFacts struct {
 }
 
 // lookupDANE asks for the TLSA records of every MX host, including the
-// domain itself as implicit MX (RFC 7672 §2.2.1). The name asked is the MX
+// domain itself as implicit MX (RFC 7672 covers it too). The name asked is the MX
 // host as the MX record names it: mx-cname reports an MX host that is an
-// alias, whose TLSA records RFC 7672 §2.2.2 looks for elsewhere.
+// alias, whose TLSA records RFC 7672 first looks for at the end of the alias.
 func (d *domainScan) lookupDANE(ctx context.Context) {
 	r := d.r
 	if !d.s.opts.Checks[CheckDANE] || (r.Mail != MailMX && r.Mail != MailImplicit) {
