@@ -55,8 +55,9 @@ type Knot struct {
 	Dir   string   // its configuration, zone files, key database and log
 	Zones []string // the zones it serves, as FQDNs, sorted
 
-	ds map[string][]*dns.DS // signed zone → the DS records of its key (SHA-256)
-	d  *daemon
+	ds     map[string][]*dns.DS // signed zone → the DS records of its key (SHA-256)
+	runDir string               // knotd's rundir: its control socket
+	d      *daemon
 }
 
 // knotPolicy is the signing policy: one ECDSA P-256 key per zone doing
@@ -82,6 +83,15 @@ func StartKnot(tb testing.TB, zones []KnotZone) *Knot {
 	if err := os.Mkdir(filepath.Join(k.Dir, "zones"), 0o755); err != nil {
 		tb.Fatalf("realdns: %v", err)
 	}
+	// knotd binds its control socket in rundir and will not start when the
+	// socket's path is longer than a socket address holds (108 bytes), as
+	// tb.TempDir's may be: rundir gets a short directory of its own.
+	run, err := os.MkdirTemp("", "knot")
+	if err != nil {
+		tb.Fatalf("realdns: %v", err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(run) })
+	k.runDir = run
 	byName := map[string]KnotZone{}
 	for _, z := range zones {
 		fqdn := dns.CanonicalName(z.Name)
@@ -139,7 +149,6 @@ func StartKnot(tb testing.TB, zones []KnotZone) *Knot {
 		}
 	}
 
-	var err error
 	for range startTries {
 		port := FreePort(tb)
 		k.writeConfig(tb, conf, port, byName)
@@ -229,16 +238,17 @@ func knotZoneFile(fqdn string) string {
 }
 
 // writeConfig writes knot.conf: loopback only, one worker of each kind,
-// every database and the control socket in Dir, zone files never written
-// back (zonefile-sync -1) and no journal, so that the zone files stay what
-// the test wrote and each start signs them afresh with the same keys.
+// every database in Dir and the control socket in runDir, zone files never
+// written back (zonefile-sync -1) and no journal, so that the zone files
+// stay what the test wrote and each start signs them afresh with the same
+// keys.
 func (k *Knot) writeConfig(tb testing.TB, conf string, port int, zones map[string]KnotZone) {
 	tb.Helper()
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("server:")
 	p("    listen: 127.0.0.1@%d", port)
-	p("    rundir: %s", quote(tb, k.Dir))
+	p("    rundir: %s", quote(tb, k.runDir))
 	p("    pidfile: %s", quote(tb, filepath.Join(k.Dir, "knot.pid")))
 	p("    udp-workers: 1")
 	p("    tcp-workers: 1")
