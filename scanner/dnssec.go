@@ -138,7 +138,7 @@ func (d *domainScan) dnssecOf(ctx context.Context, a resolve.Answer, name string
 		if why := d.s.validation(ctx); why != "" {
 			return DNSSECUnknown, "the lookup failed (servfail), and " + why
 		}
-		cd := d.s.dns.QueryCD(ctx, name, qtype)
+		cd := d.s.queryCD(ctx, name, qtype)
 		switch {
 		case cd.Status == resolve.StatusOK || cd.Status == resolve.StatusNoData || cd.Status == resolve.StatusNXDomain:
 			return DNSSECBogus, "the resolver answers SERVFAIL, and answers with checking disabled (CD): the records fail DNSSEC validation"

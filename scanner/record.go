@@ -11,6 +11,7 @@ import (
 type Asked struct {
 	Name   string // as the lookups asked it: lower case, no trailing dot
 	Type   uint16 // dns.TypeMX, ...
+	CD     bool   // asked with checking disabled (the DNSSEC checks, after a SERVFAIL)
 	Answer resolve.Answer
 }
 
@@ -56,7 +57,30 @@ func (s *Scanner) intercept(ctx context.Context, name string, qtype uint16, next
 		a = next.Query(ctx, name, qtype)
 	}
 	if dd.record {
-		dd.add(name, qtype, a)
+		dd.add(name, qtype, false, a)
+	}
+	return a
+}
+
+// queryCD asks (name, qtype) with checking disabled. The cache's
+// Interceptor never sees such a question (see resolve.Cache.QueryCD), so it
+// is recorded and replayed here: a replay answers it from the domain's
+// evidence when its Querier can ask with CD, and otherwise says it cannot.
+func (s *Scanner) queryCD(ctx context.Context, name string, qtype uint16) resolve.Answer {
+	dd, _ := ctx.Value(domainDNSKey{}).(*domainDNS)
+	var a resolve.Answer
+	switch {
+	case dd == nil || dd.q == nil:
+		a = s.dns.QueryCD(ctx, name, qtype)
+	default:
+		if cq, ok := dd.q.(resolve.CDQuerier); ok {
+			a = cq.QueryCD(ctx, name, qtype)
+		} else {
+			a = resolve.Answer{Status: resolve.StatusError, Rcode: resolve.NoRcode, Err: resolve.ErrNoCD}
+		}
+	}
+	if dd != nil && dd.record {
+		dd.add(name, qtype, true, a)
 	}
 	return a
 }
@@ -64,14 +88,14 @@ func (s *Scanner) intercept(ctx context.Context, name string, qtype uint16, next
 // add keeps a for (name, qtype) unless the domain asked that question
 // before: a domain that asks twice (its apex TXT, for SPF and for tokens)
 // used the first answer.
-func (dd *domainDNS) add(name string, qtype uint16, a resolve.Answer) {
+func (dd *domainDNS) add(name string, qtype uint16, cd bool, a resolve.Answer) {
 	if name = normalizeName(name); name == "" {
 		name = "." // the root, which the DNSSEC checks ask about
 	}
 	dd.mu.Lock()
 	defer dd.mu.Unlock()
 	for _, x := range dd.lookups.Asked {
-		if x.Type == qtype && x.Name == name {
+		if x.Type == qtype && x.Name == name && x.CD == cd {
 			return
 		}
 	}
@@ -79,7 +103,7 @@ func (dd *domainDNS) add(name string, qtype uint16, a resolve.Answer) {
 		dd.lookups.Truncated = true
 		return
 	}
-	dd.lookups.Asked = append(dd.lookups.Asked, Asked{Name: name, Type: qtype, Answer: a})
+	dd.lookups.Asked = append(dd.lookups.Asked, Asked{Name: name, Type: qtype, CD: cd, Answer: a})
 }
 
 // taken returns what the domain's lookups asked; nil-safe.

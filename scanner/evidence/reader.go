@@ -46,6 +46,11 @@ func (q entryQuerier) Query(_ context.Context, name string, qtype uint16) resolv
 	return q.e.Answer(Question{Name: name, Type: qtype})
 }
 
+// QueryCD answers a question the scan asked with checking disabled.
+func (q entryQuerier) QueryCD(_ context.Context, name string, qtype uint16) resolve.Answer {
+	return q.e.Answer(Question{Name: name, Type: qtype, CD: true})
+}
+
 // Reader reads an evidence file one target at a time, holding no more than
 // the window and the current target's answers.
 type Reader struct {

@@ -164,7 +164,7 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 	ps := make([]pending, 0, len(l.Asked))
 	seen := make(map[Question]bool, len(l.Asked))
 	for _, a := range l.Asked {
-		q := Question{Name: KeyName(a.Name), Type: a.Type}
+		q := Question{Name: KeyName(a.Name), Type: a.Type, CD: a.CD}
 		if seen[q] {
 			continue // the same name written two ways: the first answer was used
 		}
@@ -264,6 +264,20 @@ type stamp struct {
 func (s stamp) Query(ctx context.Context, name string, qtype uint16) resolve.Answer {
 	start := s.now()
 	a := s.q.Query(ctx, name, qtype)
+	a.Latency = s.now().Sub(start)
+	a.Time = start.UTC()
+	return a
+}
+
+// QueryCD stamps a question asked with checking disabled, when the wrapped
+// Querier can ask one (resolve.CDQuerier).
+func (s stamp) QueryCD(ctx context.Context, name string, qtype uint16) resolve.Answer {
+	cq, ok := s.q.(resolve.CDQuerier)
+	if !ok {
+		return resolve.Answer{Status: resolve.StatusError, Rcode: resolve.NoRcode, Err: resolve.ErrNoCD}
+	}
+	start := s.now()
+	a := cq.QueryCD(ctx, name, qtype)
 	a.Latency = s.now().Sub(start)
 	a.Time = start.UTC()
 	return a

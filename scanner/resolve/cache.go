@@ -228,9 +228,8 @@ func (c *Cache) query(ctx context.Context, name string, qtype uint16) Answer {
 
 // QueryCD is Query with the CD bit set (see CDQuerier), cached apart from
 // the same question asked without it. It does not pass through the
-// Interceptor, whose questions have no CD bit: an evidence file does not
-// keep its answers, and a replay, whose Querier cannot ask with CD, gets
-// ErrNoCD.
+// Interceptor, whose questions have no CD bit: a caller that records or
+// replays answers handles these questions itself (the scanner does).
 func (c *Cache) QueryCD(ctx context.Context, name string, qtype uint16) Answer {
 	return c.queryKey(ctx, cacheKey{bare(asciiLower(name)), qtype, true})
 }
