@@ -277,11 +277,11 @@ func tagList(s string) ([]tag, error) {
 		}
 		name, value, ok := strings.Cut(spec, "=")
 		if !ok {
-			return nil, fmt.Errorf("%w: %q has no \"=\"", ErrSyntax, printable(strings.TrimSpace(spec)))
+			return nil, fmt.Errorf("%w: \"%s\" has no \"=\"", ErrSyntax, printable(strings.TrimSpace(spec)))
 		}
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !validTagName(name) {
-			return nil, fmt.Errorf("%w: %q is not a tag name", ErrSyntax, printable(name))
+			return nil, fmt.Errorf("%w: \"%s\" is not a tag name", ErrSyntax, printable(name))
 		}
 		for _, t := range tags {
 			if t.name == name {
@@ -345,7 +345,7 @@ func stripSpace(s string) string {
 // control and non-ASCII bytes escaped.
 func printable(s string) string {
 	if len(s) > 64 {
-		s = s[:64] + "…"
+		s = s[:64]
 	}
 	q := fmt.Sprintf("%+q", s)
 	return q[1 : len(q)-1]
