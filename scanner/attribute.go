@@ -379,12 +379,12 @@ func (d *domainScan) probeDKIM(ctx context.Context, add func(signalKind, *provid
 	for _, sel := range d.s.selectors() {
 		name := sel.selector + "._domainkey." + d.r.Domain
 		if sel.cname {
-			a := d.s.dns.Query(ctx, name, dns.TypeCNAME)
-			for _, rr := range a.Records {
-				if c, ok := rr.(*dns.CNAME); ok {
-					t := normalizeName(c.Target)
-					add(sigDKIMCNAME, d.s.cat.MatchDKIM(t), "dkim "+sel.selector+" cname "+t)
-				}
+			// The TXT answer carries the CNAME; asking TXT rather than
+			// CNAME shares the question with the DKIM check's probe.
+			a := d.s.dns.Query(ctx, name, dns.TypeTXT)
+			if len(a.CNAMEs) > 0 {
+				t := a.CNAMEs[0]
+				add(sigDKIMCNAME, d.s.cat.MatchDKIM(t), "dkim "+sel.selector+" cname "+t)
 			}
 			continue
 		}

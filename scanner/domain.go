@@ -36,11 +36,14 @@ type domainScan struct {
 	apexType uint16
 	// per MX host: its TLSA answer (nil without the dane check)
 	daneFacts map[string]daneFacts
+	dkim      dkimProbes // what the DKIM selectors said (the dkim check)
 }
 
 type hostFacts struct {
 	status  resolve.Status
 	literal bool // the exchange is an IP address, not a host name
+	// what the AAAA lookup said: nodata means the host has no IPv6 address
+	v6 resolve.Status
 }
 
 // registered returns the scanned domain's registered domain (eTLD+1), or
@@ -63,7 +66,9 @@ const (
 	chainMX      chain = iota // MX, its hosts' addresses (or the apex TXT, for a status, without the mx check)
 	chainSPF                  // the SPF walk
 	chainDMARC                // DMARC discovery and external report authorisations
-	chainSMTPTLS              // MTA-STS and TLS-RPT records
+	chainSMTPTLS              // MTA-STS and TLS-RPT records, and the MTA-STS policy over HTTPS
+	chainDKIM                 // _domainkey and the DKIM selectors every domain is asked for
+	chainBIMI                 // the BIMI record
 )
 
 // chains lists the lookup chains the checks need; the MX chain always runs,
@@ -76,8 +81,14 @@ func (c Checks) chains() []chain {
 	if c[CheckDMARC] {
 		cs = append(cs, chainDMARC)
 	}
-	if c[CheckMTASTS] || c[CheckTLSRPT] {
+	if c[CheckMTASTS] || c[CheckTLSRPT] || c[CheckMTASTSPolicy] {
 		cs = append(cs, chainSMTPTLS)
+	}
+	if c[CheckDKIM] {
+		cs = append(cs, chainDKIM)
+	}
+	if c[CheckBIMI] {
+		cs = append(cs, chainBIMI)
 	}
 	return cs
 }
@@ -103,6 +114,10 @@ func (d *domainScan) run(ctx context.Context, c chain) {
 		d.lookupDMARC(ctx)
 	case chainSMTPTLS:
 		d.lookupSMTPTLS(ctx)
+	case chainDKIM:
+		d.lookupDKIM(ctx)
+	case chainBIMI:
+		d.lookupBIMI(ctx)
 	}
 }
 
@@ -123,6 +138,10 @@ func (d *domainScan) lookupApex(ctx context.Context) {
 // chain has finished.
 func (d *domainScan) conclude(ctx context.Context) {
 	d.attribute(ctx)
+	if d.s.opts.Checks[CheckDKIM] {
+		d.concludeDKIM(ctx) // the selectors of the providers attribution found
+	}
+	d.r.Parked = d.parked()
 	d.r.Findings = evaluate(d)
 }
 
@@ -267,7 +286,9 @@ func (d *domainScan) lookupMXAddresses(ctx context.Context) {
 		}
 		addrs, st, canonical := d.addresses(ctx, m.Host)
 		m.Addresses, m.Status, m.Canonical = addrs, st, canonical
-		d.mxFacts[m.Host] = hostFacts{status: st}
+		// The AAAA answer again, from the cache, for mx-no-ipv6.
+		v6 := d.s.dns.Query(ctx, m.Host, dns.TypeAAAA).Status
+		d.mxFacts[m.Host] = hostFacts{status: st, v6: v6}
 	}
 }
 
@@ -436,9 +457,13 @@ func (d *domainScan) existence(ctx context.Context) dmarc.Existence {
 }
 
 func (d *domainScan) lookupSMTPTLS(ctx context.Context) {
-	if d.s.opts.Checks[CheckMTASTS] {
+	checks := d.s.opts.Checks
+	if checks[CheckMTASTS] || checks[CheckMTASTSPolicy] {
 		p := smtptls.LookupMTASTS(ctx, d.s.dns, d.r.Domain)
 		d.r.MTASTS = Policy{Status: string(p.Status), Record: p.Record, Error: p.Err}
+		if checks[CheckMTASTSPolicy] && p.Status == smtptls.StatusOK {
+			d.r.MTASTS.Policy = d.fetchSTSPolicy(ctx)
+		}
 	}
 	if d.s.opts.Checks[CheckTLSRPT] {
 		p := smtptls.LookupTLSRPT(ctx, d.s.dns, d.r.Domain)

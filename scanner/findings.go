@@ -60,6 +60,19 @@ var Rules = []Rule{
 	{"dane-without-dnssec", SeverityMedium, "sign the MX host's zone with DNSSEC (with a DS record at its parent), or remove the TLSA records: senders use TLSA records only from a signed zone"},
 	{"dane-missing", SeverityLow, "publish a TLSA record at _25._tcp.<mx host> (\"3 1 1 <SHA-256 of the server's public key>\") and update it before each key change, or ask the mail provider to: the host's zone is already signed, so senders that validate would authenticate it"},
 	{"lookup-failed", SeverityInfo, "re-run the scan; a lookup that failed is not evidence that a record is missing"},
+	{"spf-ptr", SeverityLow, "replace ptr with ip4:/ip6: ranges or include: (RFC 7208 §5.5: ptr is slow, unreliable, and some receivers skip it)"},
+	{"mx-no-ipv6", SeverityInfo, "give the MX hosts AAAA records (or ask the mail provider to) so that IPv6-only senders can deliver"},
+	{"dkim-none-found", SeverityMedium, "sign outgoing mail with DKIM and publish the key at <selector>._domainkey.<domain>; if you already sign under a selector mxscope did not ask for, name it with --dkim-selector"},
+	{"dkim-weak-key", SeverityHigh, "publish a 2048-bit RSA key (or Ed25519 beside it) under a new selector, switch signing to it, then revoke the old key with an empty p="},
+	{"dkim-testing", SeverityLow, "remove t=y from the key record once signing works: receivers may treat test-mode signatures as no signature"},
+	{"dkim-revoked", SeverityInfo, "nothing, if no mail is still signed with these selectors; an empty p= is the right way to retire a key"},
+	{"dkim-invalid", SeverityMedium, "correct the key record at <selector>._domainkey.<domain> (one \"v=DKIM1; k=rsa; p=<base64 key>\" record): signatures under it fail"},
+	{"mta-sts-policy-unreachable", SeverityMedium, "serve the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt with a certificate valid for that name, status 200 and no redirect, or remove the _mta-sts record"},
+	{"mta-sts-policy-invalid", SeverityMedium, "serve a text/plain policy of \"version: STSv1\", \"mode:\", one \"mx:\" line per MX host or pattern, and \"max_age:\" (RFC 8461 §3.2)"},
+	{"mta-sts-testing", SeverityLow, "once TLS-RPT reports show no failures, change the policy to mode: enforce (and change the id in the _mta-sts record)"},
+	{"mta-sts-mx-mismatch", SeverityHigh, "add an mx: line matching every MX host to the policy (and change the id in the _mta-sts record), or correct the MX records"},
+	{"bimi-invalid", SeverityLow, "publish one \"v=BIMI1; l=https://<logo>.svg; a=https://<certificate>.pem\" record at default._bimi.<domain>"},
+	{"bimi-without-enforcement", SeverityLow, "move DMARC to p=quarantine or p=reject at pct=100: mailbox providers show the logo only then"},
 }
 
 var ruleByID = func() map[string]Rule {
@@ -79,11 +92,15 @@ func evaluate(d *domainScan) []Finding {
 		return nil
 	}
 	var out []Finding
-	// addOn adds a finding about subject, one of several things of the
-	// domain that the rule can fire for (an MX host); its fix names it.
+	// emit adds a finding about subject, one of several things of the
+	// domain that the rule can fire for (an MX host, a DKIM selector),
+	// whose fix names it, at a severity of its own (a rule such as
+	// dkim-weak-key is worse in some cases than others).
+	emit := func(id, subject string, sev Severity, format string, args ...any) {
+		out = append(out, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: d.fix(ruleByID[id], subject)})
+	}
 	addOn := func(id, subject, format string, args ...any) {
-		rule := ruleByID[id]
-		out = append(out, Finding{ID: id, Severity: rule.Severity, Message: fmt.Sprintf(format, args...), Fix: d.fix(rule, subject)})
+		emit(id, subject, ruleByID[id].Severity, format, args...)
 	}
 	add := func(id, format string, args ...any) { addOn(id, "", format, args...) }
 	if r.DNSSEC != nil && r.DNSSEC.Status == DNSSECBogus {
@@ -161,6 +178,7 @@ func evaluate(d *domainScan) []Finding {
 			failed = append(failed, "TLS-RPT")
 		}
 	}
+	failed = append(failed, postureFindings(d, emit)...)
 	if len(failed) > 0 {
 		add("lookup-failed", "could not check %s: the lookups failed, so nothing is concluded about them", strings.Join(failed, ", "))
 	}

@@ -221,6 +221,19 @@ var fixes = map[string]fixer{
 	"lookup-failed": func(d *domainScan, _ string) string {
 		return fmt.Sprintf(`scan %s again later, or through another resolver (--resolver); a lookup that failed is not evidence that a record is missing`, d.r.Domain)
 	},
+	"spf-ptr":                    fixSPFPtr,
+	"mx-no-ipv6":                 fixNoIPv6,
+	"dkim-none-found":            fixDKIMNone,
+	"dkim-weak-key":              fixDKIMWeak,
+	"dkim-testing":               fixDKIMTesting,
+	"dkim-revoked":               fixDKIMRevoked,
+	"dkim-invalid":               fixDKIMInvalid,
+	"mta-sts-policy-unreachable": fixSTSUnreachable,
+	"mta-sts-policy-invalid":     fixSTSInvalid,
+	"mta-sts-testing":            fixSTSTesting,
+	"mta-sts-mx-mismatch":        fixSTSMismatch,
+	"bimi-invalid":               fixBIMIInvalid,
+	"bimi-without-enforcement":   fixBIMIUnenforced,
 }
 
 // titles names each finding for the summary's counts ("2 of 4 targets:
@@ -265,6 +278,19 @@ var titles = map[string]string{
 	"dane-without-dnssec":                 "TLSA records without DNSSEC",
 	"dane-missing":                        "a signed MX host without TLSA",
 	"lookup-failed":                       "lookups that failed",
+	"spf-ptr":                             "SPF uses ptr",
+	"mx-no-ipv6":                          "MX hosts without IPv6",
+	"dkim-none-found":                     "no DKIM key found",
+	"dkim-weak-key":                       "a weak DKIM key",
+	"dkim-testing":                        "a DKIM key in testing mode",
+	"dkim-revoked":                        "a revoked DKIM key",
+	"dkim-invalid":                        "an unusable DKIM key record",
+	"mta-sts-policy-unreachable":          "an MTA-STS policy senders cannot fetch",
+	"mta-sts-policy-invalid":              "an unusable MTA-STS policy",
+	"mta-sts-testing":                     "MTA-STS in testing mode",
+	"mta-sts-mx-mismatch":                 "MX hosts the MTA-STS policy does not name",
+	"bimi-invalid":                        "an unusable BIMI record",
+	"bimi-without-enforcement":            "BIMI without an enforcing DMARC policy",
 }
 
 // FindingTitle is a short description of a finding id for summaries, or

@@ -119,7 +119,13 @@ type Result struct {
 	MTASTS          Policy         `json:"mta_sts"`
 	TLSRPT          Policy         `json:"tls_rpt"`
 	DNSSEC          *DNSSEC        `json:"dnssec,omitempty"`
-	Findings        []Finding      `json:"findings"`
+	DKIM            *DKIM          `json:"dkim,omitempty"`
+	BIMI            *BIMI          `json:"bimi,omitempty"`
+	// Parked: the domain takes no mail (null MX or no MX), authorises no
+	// sender ("v=spf1 -all") and asks receivers to reject forgeries (DMARC
+	// p=reject at 100%): parked as it should be.
+	Parked   bool      `json:"parked,omitempty"`
+	Findings []Finding `json:"findings"`
 	// Match is set by a caller that filters by provider (--provider):
 	// the providers found and the layer of each.
 	Match []Match `json:"match,omitempty"`
@@ -193,6 +199,46 @@ type Policy struct {
 	Status string `json:"status"`
 	Record string `json:"record,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Policy is the MTA-STS policy file, when the record exists and the
+	// mta-sts-policy check ran (never for TLS-RPT).
+	Policy *STSPolicy `json:"policy,omitempty"`
+}
+
+// STSPolicy is the MTA-STS policy fetched over HTTPS.
+type STSPolicy struct {
+	Status string   `json:"status"` // ok | none | unreachable | invalid | temperror
+	URL    string   `json:"url,omitempty"`
+	Mode   string   `json:"mode,omitempty"`    // enforce | testing | none
+	MaxAge *int64   `json:"max_age,omitempty"` // seconds
+	MX     []string `json:"mx,omitempty"`      // the mx patterns
+	Error  string   `json:"error,omitempty"`
+}
+
+// DKIM is what the DKIM selectors probed showed.
+type DKIM struct {
+	Status    string         `json:"status"` // ok | none | unknown | temperror; "" when not checked
+	Selectors []DKIMSelector `json:"selectors,omitempty"`
+	Probed    int            `json:"probed,omitempty"` // how many selectors were asked
+	Error     string         `json:"error,omitempty"`
+}
+
+// DKIMSelector is one selector that publishes a key record.
+type DKIMSelector struct {
+	Selector string `json:"selector"`
+	Status   string `json:"status"`             // ok | revoked | invalid
+	KeyType  string `json:"key_type,omitempty"` // rsa | ed25519
+	KeyBits  int    `json:"key_bits,omitempty"`
+	Testing  bool   `json:"testing"`
+	Error    string `json:"error,omitempty"`
+}
+
+// BIMI is the domain's BIMI assertion record.
+type BIMI struct {
+	Status    string `json:"status"` // ok | none | invalid | temperror; "" when not checked
+	Record    string `json:"record,omitempty"`
+	Logo      string `json:"logo,omitempty"`
+	Authority string `json:"authority,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Finding is one posture rule that fired for the domain.

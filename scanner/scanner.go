@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mxscope/mxscope/providers"
+	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/spf"
 	"github.com/mxscope/mxscope/scanner/targets"
@@ -38,10 +39,16 @@ const (
 	CheckMailbox Check = "mailbox" // extra probes (DKIM, autodiscover, tokens) behind a gateway
 	CheckDNSSEC  Check = "dnssec"  // the domain's DNSSEC status, from a validating resolver
 	CheckDANE    Check = "dane"    // the TLSA records of every MX host (RFC 7672)
+	CheckDKIM    Check = "dkim"    // DKIM keys at the common selectors and those of the domain's providers
+	// CheckMTASTSPolicy fetches the MTA-STS policy over HTTPS when the
+	// _mta-sts record exists: the only request mxscope makes that is not DNS.
+	CheckMTASTSPolicy Check = "mta-sts-policy"
+	CheckBIMI         Check = "bimi" // the BIMI record at default._bimi.<domain>
 )
 
 // AllChecks is the default: every lookup mxscope knows.
-var AllChecks = []Check{CheckMX, CheckAddr, CheckSPF, CheckDMARC, CheckMTASTS, CheckTLSRPT, CheckMailbox, CheckDNSSEC, CheckDANE}
+var AllChecks = []Check{CheckMX, CheckAddr, CheckSPF, CheckDMARC, CheckMTASTS, CheckTLSRPT, CheckMailbox, CheckDNSSEC, CheckDANE,
+	CheckDKIM, CheckMTASTSPolicy, CheckBIMI}
 
 // Checks is a set of checks.
 type Checks map[Check]bool
@@ -109,6 +116,10 @@ type Options struct {
 	// that is looked up, as it starts, from the goroutine that reads the
 	// targets, before the next target is read.
 	Answers func(r *Result) resolve.Querier
+	// DKIMSelectors are probed for every domain besides the common ones
+	// and those of its providers (--dkim-selector). Lower case; see
+	// ValidSelector.
+	DKIMSelectors []string
 }
 
 // Scanner scans domains through one shared, cached resolver.
@@ -131,6 +142,9 @@ type Scanner struct {
 	// validates is what the resolver's answer for the root zone's DNSKEY
 	// records said about its DNSSEC validation (see Validates).
 	validates atomic.Int32
+
+	dkimSel []string        // the selectors the DKIM check probes for every domain
+	sts     *mtasts.Fetcher // the MTA-STS policy fetcher, with its limits
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a
@@ -151,7 +165,11 @@ func New(q resolve.Querier, opts Options) *Scanner {
 	if opts.Trace {
 		q = tracer{q}
 	}
-	s := &Scanner{dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains()}
+	s := &Scanner{
+		dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains(),
+		dkimSel: dkimSelectors(opts.DKIMSelectors),
+		sts:     mtasts.NewFetcher(mtasts.Config{}),
+	}
 	if opts.Record != nil || opts.Answers != nil {
 		s.dns.Intercept(s.intercept)
 	}

@@ -106,7 +106,7 @@ func TestFailOnFailsClosed(t *testing.T) {
 			exitUnchecked, "1 target could not be checked: gone.example (nxdomain); --fail-on fails"},
 		{"opted out", "", []string{"--resolver", srv.Addr(), "--fail-on", "high", "--allow-unchecked", "campaign.example", "gone.example"},
 			exitOK, "note: 1 target could not be checked: gone.example (nxdomain); --allow-unchecked lets them pass"},
-		{"invalid entry", "- campaign.example\n- not a domain!\n", []string{"-t", "-", "--resolver", srv.Addr(), "--fail-on", "low"},
+		{"invalid entry", "- campaign.example\n- not a domain!\n", []string{"-t", "-", "--resolver", srv.Addr(), "--fail-on", "high"},
 			exitUnchecked, `line 2 "not a domain!" (invalid)`},
 		{"a lookup failed", "", []string{"--resolver", broken.Addr(), "--fail-on", "high", "campaign.example"},
 			exitUnchecked, "campaign.example (some lookups failed)"},

@@ -51,6 +51,7 @@ type scanOptions struct {
 	Stats         bool
 	CPUProfile    string
 	MemProfile    string
+	DKIMSelectors []string // --dkim-selector
 
 	// What the table shows and how --fail-on judges.
 	NoColor        bool // --no-color
@@ -100,6 +101,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.BoolVar(&o.Findings, "findings", false, "list every finding with its fix under the table (default: on for ten targets or fewer)")
 	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
+	f.StringArrayVar(&o.DKIMSelectors, "dkim-selector", nil, "also probe this DKIM selector for every domain (repeatable)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
 	f.StringVar(&o.Evidence, "evidence", "", "also write every DNS answer the verdicts used to FILE (JSON Lines, atomically), for mxscope replay")
@@ -159,6 +161,12 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	if o.AllowUnchecked && failOn == "" {
 		return nil, "", userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
 	}
+	for i, sel := range o.DKIMSelectors {
+		o.DKIMSelectors[i] = strings.ToLower(strings.TrimSuffix(sel, "."))
+		if !scanner.ValidSelector(o.DKIMSelectors[i]) {
+			return nil, "", userError(exitUsage, "a selector is the name before ._domainkey, such as s2048 or mail.2024", "invalid DKIM selector %q", sel)
+		}
+	}
 	if o.Resume != "" {
 		o.Format = "jsonl"
 	}
@@ -204,7 +212,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	started := now().UTC().Truncate(time.Second)
 	ev := &evidenceFile{}
 	sopts := scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout,
-		Trace: o.Progress && src.total >= 2}
+		Trace: o.Progress && src.total >= 2, DKIMSelectors: o.DKIMSelectors}
 	var q resolve.Querier = client
 	if o.Evidence != "" {
 		q, sopts.Record = evidence.Stamp(client), ev.record

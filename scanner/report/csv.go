@@ -18,6 +18,7 @@ var csvFixed = []string{
 	"spf_status", "spf_all", "spf_lookups", "dmarc_status", "dmarc_policy", "dmarc_pct",
 	"findings", "error", "tenant", "reseller", "mailbox_evidence",
 	"dmarc_applied_policy", "dmarc_testing", "match", "dnssec", "mx_tlsa",
+	"dkim_status", "dkim_selectors", "mta_sts_policy", "mta_sts_mode", "bimi_status", "parked",
 }
 
 // csvReport writes one row per result, flushed as written. Lists are joined
@@ -93,6 +94,26 @@ func (c *csvReport) Write(r *scanner.Result) error {
 		matchCell(r, c.opt, ";"),
 		dnssec, mxTLSA,
 	)
+	dkimStatus, bimiStatus, stsPolicy, stsMode, parked := "", "", "", "", ""
+	var keys []string // selectors with a usable key
+	if d := r.DKIM; d != nil {
+		dkimStatus = d.Status
+		for _, k := range d.Selectors {
+			if k.Status == "ok" {
+				keys = append(keys, k.Selector)
+			}
+		}
+	}
+	if b := r.BIMI; b != nil {
+		bimiStatus = b.Status
+	}
+	if p := r.MTASTS.Policy; p != nil {
+		stsPolicy, stsMode = p.Status, p.Mode
+	}
+	if r.Parked {
+		parked = "true"
+	}
+	row = append(row, dkimStatus, strings.Join(keys, ";"), stsPolicy, stsMode, bimiStatus, parked)
 	return c.row(row)
 }
 

@@ -21,7 +21,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-func intp(n int) *int { return &n }
+func intp(n int) *int       { return &n }
+func int64p(n int64) *int64 { return &n }
 
 // hostileRecord is TXT data an attacker controls: a colour escape, a bell, a
 // bidi override, a newline, a table pipe and a backtick.
@@ -44,6 +45,11 @@ func fixtures() []*scanner.Result {
 			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=reject; rua=mailto:d@alpha2024.example", Policy: "reject",
 				RUA: []string{"mailto:d@alpha2024.example"}, Source: "_dmarc.alpha2024.example", AppliedPolicy: "reject"},
 			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
+			DKIM: &scanner.DKIM{Status: "ok", Probed: 9, Selectors: []scanner.DKIMSelector{
+				{Selector: "selector1", Status: "ok", KeyType: "rsa", KeyBits: 2048},
+				{Selector: "selector2", Status: "revoked"},
+			}},
+			BIMI: &scanner.BIMI{Status: "ok", Record: "v=BIMI1; l=https://alpha2024.example/logo.svg", Logo: "https://alpha2024.example/logo.svg"},
 			Findings: []scanner.Finding{
 				{ID: "mta-sts-missing", Severity: scanner.SeverityLow, Message: "no MTA-STS record", Fix: "publish MTA-STS"},
 				{ID: "tls-rpt-missing", Severity: scanner.SeverityLow, Message: "no TLS-RPT record", Fix: "publish TLS-RPT"},
@@ -64,7 +70,12 @@ func fixtures() []*scanner.Result {
 				All: "softfail", Lookups: 3, Includes: []string{"spf-0012ab34.pphosted.com", "spf.protection.outlook.com"}},
 			DMARC: scanner.DMARC{Status: "ok", Record: "v=DMARC1; p=none; pct=50; t=y", Policy: "none", Pct: intp(50), Source: "_dmarc.beta2020.example",
 				AppliedPolicy: "none", Testing: true, Warnings: []string{"pct is obsolete in RFC 9989, whose receivers ignore it (use t=y for testing)"}},
-			MTASTS: scanner.Policy{Status: "ok", Record: "v=STSv1; id=1"}, TLSRPT: scanner.Policy{Status: "ok", Record: "v=TLSRPTv1; rua=mailto:t@beta2020.example"},
+			MTASTS: scanner.Policy{Status: "ok", Record: "v=STSv1; id=1", Policy: &scanner.STSPolicy{
+				Status: "ok", URL: "https://mta-sts.beta2020.example/.well-known/mta-sts.txt", Mode: "testing",
+				MaxAge: int64p(0), MX: []string{"*.pphosted.com"}}},
+			TLSRPT: scanner.Policy{Status: "ok", Record: "v=TLSRPTv1; rua=mailto:t@beta2020.example"},
+			DKIM:   &scanner.DKIM{Status: "unknown", Probed: 9},
+			BIMI:   &scanner.BIMI{Status: "invalid", Record: "v=BIMI1; l=http://beta2020.example/l.svg", Error: "bimi: not an https URI: l=http://beta2020.example/l.svg"},
 			Findings: []scanner.Finding{
 				{ID: "dmarc-not-enforced", Severity: scanner.SeverityMedium, Message: "DMARC policy is p=none", Fix: "move to p=quarantine"},
 				{ID: "dmarc-partial", Severity: scanner.SeverityMedium, Message: "pct=50", Fix: "raise pct to 100"},
@@ -151,9 +162,16 @@ func fixtures() []*scanner.Result {
 			Provider: "unknown", Mailbox: "unknown", Confidence: scanner.ConfidenceLow,
 			MailboxEvidence: []string{"spf include:\u202elive.com\U000e0041", "token \xff\xfe"},
 			Tenant:          "=1+1", Senders: []string{"@SUM(1)", "-2"},
-			SPF:    scanner.SPF{Status: "permerror", Record: hostileRecord, Lookups: 0, Error: "unknown term \"\x1b[31mred\x07\""},
-			DMARC:  scanner.DMARC{Status: "invalid", Record: "v=DMARC1; p=<script>", Error: "bad policy \"<script>\""},
-			MTASTS: scanner.Policy{Status: "none"}, TLSRPT: scanner.Policy{Status: "none"},
+			SPF:   scanner.SPF{Status: "permerror", Record: hostileRecord, Lookups: 0, Error: "unknown term \"\x1b[31mred\x07\""},
+			DMARC: scanner.DMARC{Status: "invalid", Record: "v=DMARC1; p=<script>", Error: "bad policy \"<script>\""},
+			MTASTS: scanner.Policy{Status: "ok", Record: "v=STSv1; id=\x1b[2J", Policy: &scanner.STSPolicy{
+				Status: "unreachable", URL: "https://mta-sts.hostile.example/.well-known/mta-sts.txt",
+				Error: "HTTP 301 redirect to \"=HYPERLINK(\\\"x\\\")\x1b[31m\""}},
+			TLSRPT: scanner.Policy{Status: "none"},
+			DKIM: &scanner.DKIM{Status: "unknown", Selectors: []scanner.DKIMSelector{
+				{Selector: "=evil", Status: "invalid", Error: "dkim: syntax error: \"<img src=x>\x07\" has no \"=\""},
+			}},
+			BIMI: &scanner.BIMI{Status: "ok", Record: "v=BIMI1; l=https://hostile.example/\u202e.svg", Logo: "https://hostile.example/\u202e.svg"},
 			Findings: []scanner.Finding{
 				{ID: "spf-syntax", Severity: scanner.SeverityHigh,
 					Message: "unknown term in " + hostileRecord + " see https://evil.example/ www.evil.example [x](javascript:alert(1)) <img src=x> a@b.example **bold** _i_ # h",
@@ -355,7 +373,8 @@ func TestCSVHasNoFormulaCellsAndStableColumns(t *testing.T) {
 	}
 	wantHeader := "domain,candidate,party,year,label_status,status,mail,provider,gateway,mailbox,confidence,mx_hosts,senders," +
 		"spf_status,spf_all,spf_lookups,dmarc_status,dmarc_policy,dmarc_pct,findings,error,tenant,reseller,mailbox_evidence," +
-		"dmarc_applied_policy,dmarc_testing,match,dnssec,mx_tlsa"
+		"dmarc_applied_policy,dmarc_testing,match,dnssec,mx_tlsa," +
+		"dkim_status,dkim_selectors,mta_sts_policy,mta_sts_mode,bimi_status,parked"
 	if got := strings.Join(recs[0], ","); got != wantHeader {
 		t.Errorf("got header %s; want %s", got, wantHeader)
 	}

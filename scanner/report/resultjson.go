@@ -28,7 +28,7 @@ import (
 // up. TestResultShapeIsKnown fails meanwhile, to say so.
 
 // resultShape is typeShape(scanner.Result) when appendResult was written.
-const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";DNSSEC *scanner.DNSSEC "dnssec,omitempty";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
+const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";DNSSEC *scanner.DNSSEC "dnssec,omitempty";DKIM *scanner.DKIM "dkim,omitempty";BIMI *scanner.BIMI "bimi,omitempty";Parked bool "parked,omitempty";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
 	` targets.Labels(marshaler)` +
 	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty";Canonical string "canonical,omitempty";Appliance string "appliance,omitempty";TLSA *scanner.TLSA "tlsa,omitempty"}` +
 	` scanner.TLSA{Status scanner.TLSAStatus "status";DNSSEC scanner.DNSSECStatus "dnssec";Records []scanner.TLSARecord "records,omitempty";Error string "error,omitempty"}` +
@@ -36,8 +36,12 @@ const resultShape = `scanner.Result{Domain string "domain";Input string "input,o
 	` scanner.SPF{Status string "status";Record string "record,omitempty";All string "all,omitempty";Lookups int "lookups";VoidLookups int "void_lookups";Includes []string "includes";Tree []*scanner.SPFNode "tree,omitempty";Error string "error,omitempty"}` +
 	` scanner.SPFNode{Name string "name";Via string "via";Status string "status";Error string "error,omitempty";Children []*scanner.SPFNode "children,omitempty"}` +
 	` scanner.DMARC{Status string "status";Record string "record,omitempty";Policy string "policy,omitempty";SubdomainPolicy string "subdomain_policy,omitempty";Pct *int "pct,omitempty";RUA []string "rua,omitempty";RUF []string "ruf,omitempty";Source string "source,omitempty";Inherited bool "inherited,omitempty";OrgDomain string "org_domain,omitempty";Error string "error,omitempty";AppliedPolicy string "applied_policy,omitempty";Testing bool "testing,omitempty";NonexistentPolicy string "nonexistent_policy,omitempty";PSDPolicy bool "psd_policy,omitempty";MultipleRecords []string "multiple_records,omitempty";Warnings []string "warnings,omitempty"}` +
-	` scanner.Policy{Status string "status";Record string "record,omitempty";Error string "error,omitempty"}` +
+	` scanner.Policy{Status string "status";Record string "record,omitempty";Error string "error,omitempty";Policy *scanner.STSPolicy "policy,omitempty"}` +
+	` scanner.STSPolicy{Status string "status";URL string "url,omitempty";Mode string "mode,omitempty";MaxAge *int64 "max_age,omitempty";MX []string "mx,omitempty";Error string "error,omitempty"}` +
 	` scanner.DNSSEC{Status scanner.DNSSECStatus "status";Error string "error,omitempty"}` +
+	` scanner.DKIM{Status string "status";Selectors []scanner.DKIMSelector "selectors,omitempty";Probed int "probed,omitempty";Error string "error,omitempty"}` +
+	` scanner.DKIMSelector{Selector string "selector";Status string "status";KeyType string "key_type,omitempty";KeyBits int "key_bits,omitempty";Testing bool "testing";Error string "error,omitempty"}` +
+	` scanner.BIMI{Status string "status";Record string "record,omitempty";Logo string "logo,omitempty";Authority string "authority,omitempty";Error string "error,omitempty"}` +
 	` scanner.Finding{ID string "id";Severity scanner.Severity "severity";Message string "message";Fix string "fix,omitempty"}` +
 	` scanner.Match{Provider string "provider";Layer scanner.Layer "layer"}`
 
@@ -186,6 +190,15 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 	if d := r.DNSSEC; d != nil {
 		b = e.str(append(b, `,"dnssec":{"status":`...), string(d.Status))
 		b = append(e.optStr(b, `,"error":`, d.Error), '}')
+	}
+	if d := r.DKIM; d != nil {
+		b = e.dkim(append(b, `,"dkim":`...), d)
+	}
+	if m := r.BIMI; m != nil {
+		b = e.bimi(append(b, `,"bimi":`...), m)
+	}
+	if r.Parked {
+		b = append(b, `,"parked":true`...)
 	}
 	b = append(b, `,"findings":`...)
 	if r.Findings == nil {
@@ -341,6 +354,56 @@ func (e *resultEncoder) policy(b []byte, p *scanner.Policy) []byte {
 	b = e.str(append(b, `{"status":`...), p.Status)
 	b = e.optStr(b, `,"record":`, p.Record)
 	b = e.optStr(b, `,"error":`, p.Error)
+	if s := p.Policy; s != nil {
+		b = e.str(append(b, `,"policy":{"status":`...), s.Status)
+		b = e.optStr(b, `,"url":`, s.URL)
+		b = e.optStr(b, `,"mode":`, s.Mode)
+		if s.MaxAge != nil {
+			b = strconv.AppendInt(append(b, `,"max_age":`...), *s.MaxAge, 10)
+		}
+		if len(s.MX) > 0 {
+			b = e.strs(append(b, `,"mx":`...), s.MX)
+		}
+		b = e.optStr(b, `,"error":`, s.Error)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func (e *resultEncoder) dkim(b []byte, d *scanner.DKIM) []byte {
+	b = e.str(append(b, `{"status":`...), d.Status)
+	if len(d.Selectors) > 0 {
+		b = append(b, `,"selectors":[`...)
+		for i := range d.Selectors {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			s := &d.Selectors[i]
+			b = e.str(append(b, `{"selector":`...), s.Selector)
+			b = e.str(append(b, `,"status":`...), s.Status)
+			b = e.optStr(b, `,"key_type":`, s.KeyType)
+			if s.KeyBits != 0 {
+				b = strconv.AppendInt(append(b, `,"key_bits":`...), int64(s.KeyBits), 10)
+			}
+			b = strconv.AppendBool(append(b, `,"testing":`...), s.Testing)
+			b = e.optStr(b, `,"error":`, s.Error)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if d.Probed != 0 {
+		b = strconv.AppendInt(append(b, `,"probed":`...), int64(d.Probed), 10)
+	}
+	b = e.optStr(b, `,"error":`, d.Error)
+	return append(b, '}')
+}
+
+func (e *resultEncoder) bimi(b []byte, m *scanner.BIMI) []byte {
+	b = e.str(append(b, `{"status":`...), m.Status)
+	b = e.optStr(b, `,"record":`, m.Record)
+	b = e.optStr(b, `,"logo":`, m.Logo)
+	b = e.optStr(b, `,"authority":`, m.Authority)
+	b = e.optStr(b, `,"error":`, m.Error)
 	return append(b, '}')
 }
 

@@ -47,6 +47,14 @@ func TestAppendResultMatchesMarshal(t *testing.T) {
 	}
 	t.Run("bench result", func(t *testing.T) { checkSameAsMarshal(t, benchResult()) })
 	t.Run("zero result", func(t *testing.T) { checkSameAsMarshal(t, &scanner.Result{}) })
+	t.Run("parked, with every posture field", func(t *testing.T) {
+		checkSameAsMarshal(t, &scanner.Result{
+			Domain: "parked.example", Status: scanner.StatusOK, Mail: scanner.MailNullMX, Parked: true,
+			MTASTS: scanner.Policy{Status: "ok", Policy: &scanner.STSPolicy{Status: "ok", Mode: "none", MaxAge: int64p(0), MX: []string{}}},
+			DKIM:   &scanner.DKIM{Status: "none", Selectors: []scanner.DKIMSelector{}, Error: "é"},
+			BIMI:   &scanner.BIMI{Status: "none", Record: "v=BIMI1; l=; a=;"},
+		})
+	})
 	t.Run("label that encoding/json cannot encode", func(t *testing.T) {
 		checkSameAsMarshal(t, &scanner.Result{Labels: targets.Labels{{Key: "x", Value: math.NaN()}}})
 	})
