@@ -376,6 +376,9 @@ func (d *domainScan) ownName(name string) bool {
 // use. A CNAME into the provider's domain is tenant-specific; a key under a
 // provider-specific selector is good evidence too.
 func (d *domainScan) probeDKIM(ctx context.Context, add func(signalKind, *providers.Provider, string)) {
+	if d.dkim.nothingBelow() {
+		return // the DKIM check found no _domainkey.<domain>: no selector exists
+	}
 	for _, sel := range d.s.selectors() {
 		name := sel.selector + "._domainkey." + d.r.Domain
 		if sel.cname {

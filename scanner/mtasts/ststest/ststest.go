@@ -15,6 +15,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -95,6 +97,8 @@ func (ca *CA) Serve(tb testing.TB, h http.Handler, names ...string) *Server {
 	tb.Helper()
 	s := httptest.NewUnstartedServer(h)
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(tb, names...)}}
+	// Handshakes that tests make fail on purpose are not worth a log line.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.StartTLS()
 	tb.Cleanup(s.Close)
 	return &Server{srv: s}
