@@ -148,6 +148,14 @@ type row struct {
 		Status string `json:"status"`
 		Policy string `json:"policy"`
 	} `json:"dmarc"`
+	DKIM struct {
+		Status    string `json:"status"`
+		Selectors []struct {
+			Selector string `json:"selector"`
+			KeyBits  int    `json:"key_bits"`
+		} `json:"selectors"`
+	} `json:"dkim"`
+	Parked   bool      `json:"parked"`
 	Findings []finding `json:"findings"`
 }
 
@@ -244,6 +252,10 @@ func TestIntegrationScanThroughUnbound(t *testing.T) {
 			if len(x.MX) != 2 || x.MX[0].Host != "aspmx.l.google.com" || len(x.MX[0].Addresses) == 0 {
 				t.Errorf("mx: got %+v; want aspmx.l.google.com with its address first, of 2", x.MX)
 			}
+			want(t, "dkim.status", x.DKIM.Status, "ok")
+			if len(x.DKIM.Selectors) != 1 || x.DKIM.Selectors[0].Selector != "google" || x.DKIM.Selectors[0].KeyBits != 2048 {
+				t.Errorf("dkim.selectors: got %+v; want google, 2048 bits", x.DKIM.Selectors)
+			}
 		}},
 		{"a Microsoft 365 domain has provider microsoft and DMARC quarantine", "o365.mx.test", func(t *testing.T, x row) {
 			want(t, "provider", x.Provider, "microsoft")
@@ -270,6 +282,9 @@ func TestIntegrationScanThroughUnbound(t *testing.T) {
 			want(t, "mail", x.Mail, "null-mx")
 			if !x.hasFinding("null-mx") {
 				t.Errorf("findings: got %+v; want null-mx", x.Findings)
+			}
+			if !x.Parked || x.hasFinding("dkim-none-found") {
+				t.Errorf("parked %v, findings %+v; want a parked domain not nagged for DKIM", x.Parked, x.Findings)
 			}
 		}},
 		{"an MX host that does not exist is dangling", "dangling.mx.test", func(t *testing.T, x row) {
