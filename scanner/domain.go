@@ -11,6 +11,7 @@ import (
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner/dmarc"
+	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/smtptls"
 	"github.com/mxscope/mxscope/scanner/spf"
@@ -37,6 +38,8 @@ type domainScan struct {
 	// per MX host: its TLSA answer (nil without the dane check)
 	daneFacts map[string]daneFacts
 	dkim      dkimProbes // what the DKIM selectors said (the dkim check)
+	// the MTA-STS policy fetched, with all its mx patterns (the Result keeps a few)
+	stsPolicy *mtasts.Policy
 }
 
 type hostFacts struct {

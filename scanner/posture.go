@@ -213,10 +213,19 @@ func (d *domainScan) fetchSTSPolicy(ctx context.Context) *STSPolicy {
 	out.Status, out.Error = string(res.Status), res.Err
 	if p := res.Policy; p != nil {
 		maxAge := p.MaxAge
-		out.Mode, out.MaxAge, out.MX = string(p.Mode), &maxAge, p.MX
+		out.Mode, out.MaxAge = string(p.Mode), &maxAge
+		// The MX hosts are matched against every pattern; the Result,
+		// which may wait in the scan's window, keeps the first few.
+		d.stsPolicy = p
+		out.MX = p.MX[:min(len(p.MX), maxReportedPatterns)]
 	}
 	return out
 }
+
+// maxReportedPatterns caps the mx patterns a Result keeps: a policy may
+// hold thousands within its 64 KiB, and a thousand Results wait in the
+// scan's window at once.
+const maxReportedPatterns = 100
 
 func (d *domainScan) lookupBIMI(ctx context.Context) {
 	res := bimi.Lookup(ctx, d.s.dns, d.r.Domain)
@@ -296,7 +305,7 @@ func postureFindings(d *domainScan, emit emitFunc) (failed []string) {
 	if p := r.MTASTS.Policy; p != nil && r.Mail == MailMX && !r.Parked {
 		switch mtasts.Status(p.Status) {
 		case mtasts.StatusOK:
-			stsPolicyFindings(r, p, emit)
+			stsPolicyFindings(r, p, d.stsPolicy, emit)
 		case mtasts.StatusNone, mtasts.StatusUnreachable:
 			add("mta-sts-policy-unreachable", "the _mta-sts record announces a policy, but senders cannot fetch %s: %s", p.URL, p.Error)
 		case mtasts.StatusInvalid:
@@ -378,8 +387,10 @@ func dkimFindings(d *domainScan, emit emitFunc) (failed []string) {
 }
 
 // stsPolicyFindings judges a fetched policy against the MX records.
-func stsPolicyFindings(r *Result, p *STSPolicy, emit emitFunc) {
-	pol := &mtasts.Policy{MX: p.MX}
+func stsPolicyFindings(r *Result, p *STSPolicy, pol *mtasts.Policy, emit emitFunc) {
+	if pol == nil {
+		pol = &mtasts.Policy{MX: p.MX}
+	}
 	var miss []string
 	for _, m := range r.MX {
 		if !pol.Matches(m.Host) {

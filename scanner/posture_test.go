@@ -431,7 +431,21 @@ _mta-sts.stsnohost.example.   TXT "v=STSv1; id=1"
 
 stsdnsfail.example.           MX  10 mx1.stsok.example.
 _mta-sts.stsdnsfail.example.  TXT "v=STSv1; id=1"
+
+stsmany.example.              MX  10 mx150.stsmany.example.
+mx150.stsmany.example.        A   192.0.2.34
+_mta-sts.stsmany.example.     TXT "v=STSv1; id=1"
+mta-sts.stsmany.example.      A   127.0.0.1
 `
+
+// manyPatterns is mx1.stsmany.example to mx<n>.stsmany.example.
+func manyPatterns(n int) []string {
+	var out []string
+	for i := 1; i <= n; i++ {
+		out = append(out, fmt.Sprintf("mx%d.stsmany.example", i))
+	}
+	return out
+}
 
 func policy(mode string, mx ...string) string {
 	var b strings.Builder
@@ -457,6 +471,7 @@ func stsScanner(t *testing.T, checks string) *scanner.Scanner {
 		"mta-sts.stsinvalid.example":   {Body: "version: STSv1\r\nmode: enforce\r\nmax_age: 86400\r\n"},
 		"mta-sts.stswrongcert.example": {Body: policy("enforce", "mx1.stsok.example")},
 		"mta-sts.stsredirect.example":  {Status: http.StatusFound, Location: "https://www.stsredirect.example/mta-sts.txt"},
+		"mta-sts.stsmany.example":      {Body: policy("enforce", manyPatterns(150)...)},
 	}
 	var names []string
 	for h := range hosts {
@@ -492,6 +507,8 @@ func TestMTASTSPolicy(t *testing.T) {
 		{"stsredirect.example", "unreachable", "", map[string]scanner.Severity{"mta-sts-policy-unreachable": scanner.SeverityMedium}, nil},
 		{"stsdown.example", "unreachable", "", map[string]scanner.Severity{"mta-sts-policy-unreachable": scanner.SeverityMedium}, nil},
 		{"stsnohost.example", "none", "", map[string]scanner.Severity{"mta-sts-policy-unreachable": scanner.SeverityMedium}, nil},
+		// The Result keeps 100 of 150 patterns; the 150th still matches.
+		{"stsmany.example", "ok", "enforce", nil, []string{"mta-sts-mx-mismatch"}},
 		// A DNS failure for the policy host is not "unreachable".
 		{"stsdnsfail.example", "temperror", "", map[string]scanner.Severity{"lookup-failed": scanner.SeverityInfo}, []string{"mta-sts-policy-unreachable"}},
 	}
@@ -525,6 +542,9 @@ func TestMTASTSPolicy(t *testing.T) {
 	if ok.MaxAge == nil || *ok.MaxAge != 604800 || !slices.Equal(ok.MX, []string{"mx1.stsok.example", "*.stsok.example"}) ||
 		ok.URL != "https://mta-sts.stsok.example/.well-known/mta-sts.txt" {
 		t.Errorf("policy %+v", ok)
+	}
+	if n := len(got["stsmany.example"].MTASTS.Policy.MX); n != 100 {
+		t.Errorf("stsmany.example: the Result keeps %d patterns; want 100", n)
 	}
 	if e := got["stswrongcert.example"].MTASTS.Policy.Error; !strings.Contains(e, "certificate") {
 		t.Errorf("stswrongcert.example: error %q; want it to name the certificate", e)
