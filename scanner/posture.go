@@ -558,7 +558,10 @@ func fixSTSMismatch(d *domainScan, _ string) string {
 	if p == nil {
 		return ""
 	}
-	pol := &mtasts.Policy{MX: p.MX}
+	pol := d.stsPolicy
+	if pol == nil {
+		pol = &mtasts.Policy{MX: p.MX}
+	}
 	var lines []string
 	for _, m := range d.r.MX {
 		if !pol.Matches(m.Host) {

@@ -247,6 +247,11 @@ func TestDKIM(t *testing.T) {
 	if !hasFinding(weak, "dkim-weak-key", scanner.SeverityHigh) || !hasFinding(weak, "dkim-weak-key", scanner.SeverityMedium) {
 		t.Errorf("dkimweak.example: %+v; want dkim-weak-key high for 512 bits and medium for 1024", weak.Findings)
 	}
+	for _, f := range weak.Findings {
+		if f.ID == "dkim-weak-key" && f.Severity == scanner.SeverityHigh && !strings.Contains(f.Fix, "default._domainkey.dkimweak.example") {
+			t.Errorf("the 512-bit key's fix %q does not name its record", f.Fix)
+		}
+	}
 	if f := got["dkimunknown.example"].Findings; !slices.ContainsFunc(f, func(f scanner.Finding) bool {
 		return f.ID == "dkim-none-found" && strings.Contains(f.Message, "cannot list") && strings.Contains(f.Message, "selector1")
 	}) {
@@ -548,6 +553,11 @@ func TestMTASTSPolicy(t *testing.T) {
 	}
 	if e := got["stswrongcert.example"].MTASTS.Policy.Error; !strings.Contains(e, "certificate") {
 		t.Errorf("stswrongcert.example: error %q; want it to name the certificate", e)
+	}
+	for _, f := range got["stsmismatch.example"].Findings {
+		if f.ID == "mta-sts-mx-mismatch" && !strings.Contains(f.Fix, "mx: mail.elsewhere.example") {
+			t.Errorf("the mismatch's fix %q does not give the mx line to add", f.Fix)
+		}
 	}
 	if e := got["stsredirect.example"].MTASTS.Policy.Error; !strings.Contains(e, "redirect") {
 		t.Errorf("stsredirect.example: error %q; want it to name the redirect", e)
