@@ -104,6 +104,9 @@ fm1._domainkey.fastmail.example. TXT %s
 parked.example.              MX  0 .
 parked.example.              TXT "v=spf1 -all"
 _dmarc.parked.example.       TXT "v=DMARC1; p=reject"
+parkedtesting.example.       MX  0 .
+parkedtesting.example.       TXT "v=spf1 -all"
+_dmarc.parkedtesting.example. TXT "v=DMARC1; p=reject; t=y"
 parkednomx.example.          TXT "v=spf1 -all"
 _dmarc.parkednomx.example.   TXT "v=DMARC1; p=reject; rua=mailto:d@parkednomx.example"
 halfparked.example.          MX  0 .
@@ -136,6 +139,9 @@ default._bimi.bimiweak.example. TXT "v=BIMI1; l=https://bimiweak.example/logo.sv
 bimipct.example.             MX  10 mx.host.example.
 _dmarc.bimipct.example.      TXT "v=DMARC1; p=quarantine; pct=50; rua=mailto:d@bimipct.example"
 default._bimi.bimipct.example. TXT "v=BIMI1; l=https://bimipct.example/logo.svg"
+bimitesting.example.         MX  10 mx.host.example.
+_dmarc.bimitesting.example.  TXT "v=DMARC1; p=reject; t=y; rua=mailto:d@bimitesting.example"
+default._bimi.bimitesting.example. TXT "v=BIMI1; l=https://bimitesting.example/logo.svg"
 bimibad.example.             MX  10 mx.host.example.
 default._bimi.bimibad.example. TXT "v=BIMI1; l=http://bimibad.example/logo.svg"
 bimideclined.example.        MX  10 mx.host.example.
@@ -312,9 +318,10 @@ func TestParkedDomains(t *testing.T) {
 	}{
 		{"parked.example", true},
 		{"parkednomx.example", true},
-		{"halfparked.example", false},  // DMARC quarantine
-		{"leakyparked.example", false}, // SPF authorises a sender
-		{"dkimnone.example", false},    // takes mail
+		{"halfparked.example", false},    // DMARC quarantine
+		{"parkedtesting.example", false}, // DMARC reject, but t=y
+		{"leakyparked.example", false},   // SPF authorises a sender
+		{"dkimnone.example", false},      // takes mail
 	}
 	got := scanTable(t, s, tests)
 	for _, tt := range tests {
@@ -355,6 +362,7 @@ func TestSPFPtrAndIPv6AndBIMI(t *testing.T) {
 		{"bimiok.example", "ok", nil, []string{"bimi-invalid", "bimi-without-enforcement"}},
 		{"bimiweak.example", "ok", []string{"bimi-without-enforcement"}, nil},
 		{"bimipct.example", "ok", []string{"bimi-without-enforcement"}, nil},
+		{"bimitesting.example", "ok", []string{"bimi-without-enforcement"}, nil},
 		{"bimibad.example", "invalid", []string{"bimi-invalid"}, nil},
 		{"bimideclined.example", "none", nil, []string{"bimi-invalid", "bimi-without-enforcement"}},
 		{"bimifail.example", "temperror", []string{"lookup-failed"}, []string{"bimi-invalid"}},
