@@ -72,7 +72,7 @@ var Rules = []Rule{
 	{"mta-sts-testing", SeverityLow, "once TLS-RPT reports show no failures, change the policy to mode: enforce (and change the id in the _mta-sts record)"},
 	{"mta-sts-mx-mismatch", SeverityHigh, "add an mx: line matching every MX host to the policy (and change the id in the _mta-sts record), or correct the MX records"},
 	{"bimi-invalid", SeverityLow, "publish one \"v=BIMI1; l=https://<logo>.svg; a=https://<certificate>.pem\" record at default._bimi.<domain>"},
-	{"bimi-without-enforcement", SeverityLow, "move DMARC to p=quarantine or p=reject at pct=100: mailbox providers show the logo only then"},
+	{"bimi-without-enforcement", SeverityLow, "move DMARC to p=quarantine or p=reject at pct=100, without t=y: mailbox providers show the logo only then"},
 }
 
 var ruleByID = func() map[string]Rule {
