@@ -203,6 +203,12 @@ func (d *domainScan) fetchSTSPolicy(ctx context.Context) *STSPolicy {
 		out.Status, out.Error = string(mtasts.StatusTemperror), "looking up "+host+": "+string(st)
 		return out
 	}
+	if d.s.opts.Answers != nil {
+		// A replay asks no network, and an evidence file holds DNS
+		// answers only: the policy is not known, which is not "missing".
+		out.Status, out.Error = string(mtasts.StatusTemperror), "not fetched: a replay makes no HTTPS request, and the evidence holds DNS answers only"
+		return out
+	}
 	ips := make([]netip.Addr, 0, len(addrs))
 	for _, a := range addrs {
 		if ip, err := netip.ParseAddr(a); err == nil {

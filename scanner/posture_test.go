@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -577,5 +578,36 @@ func TestMTASTSPolicyIsLeftOutWithoutItsCheck(t *testing.T) {
 	r := scanAll(t, s, "stsok.example")["stsok.example"]
 	if r.MTASTS.Status != "ok" || r.MTASTS.Policy != nil {
 		t.Errorf("mta_sts %+v; want the record and no policy fetched", r.MTASTS)
+	}
+}
+
+// A replay (Options.Answers) asks no network: where the scan would fetch
+// the policy over HTTPS, the replay says it did not, and never sends a
+// request.
+func TestReplayFetchesNoPolicy(t *testing.T) {
+	ca := ststest.NewCA(t)
+	var requests atomic.Int64
+	srv := ca.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(policy("enforce", "mx1.stsok.example")))
+	}), "mta-sts.stsok.example")
+	zone := dnstest.New(t, stsZone)
+	c, err := resolve.NewClient(resolve.Config{Servers: []string{zone.Addr()}, Timeout: 500 * time.Millisecond, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := scanner.New(c, scanner.Options{Answers: func(*scanner.Result) resolve.Querier { return c }})
+	scanner.UsePolicyFetcher(s, mtasts.Config{Roots: ca.Pool(), Port: srv.Port()})
+	got := scanAll(t, s, "stsok.example", "stsnohost.example")
+	if p := got["stsok.example"].MTASTS.Policy; p == nil || p.Status != "temperror" || !strings.Contains(p.Error, "replay") {
+		t.Errorf("stsok.example policy %+v; want temperror, not fetched in a replay", p)
+	}
+	if p := got["stsnohost.example"].MTASTS.Policy; p == nil || p.Status != "none" {
+		t.Errorf("stsnohost.example policy %+v; want none, from the DNS answers as in the scan", p)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the replay sent %d HTTPS requests", n)
 	}
 }
