@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
 	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains with an MX host or (medium or high confidence) mailbox host at this provider id (repeatable)")
 	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
-	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: the system's resolvers)")
+	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: $MXSCOPE_RESOLVER, else the system's resolvers)")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
 	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
@@ -114,7 +115,29 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
 	})
+	_ = c.RegisterFlagCompletionFunc("checks", completeChecks)
 	return c
+}
+
+// completeChecks completes the last name of a comma-separated --checks
+// list: "mx,s" offers "mx,spf" and the other names starting with s that
+// the list does not hold yet.
+func completeChecks(_ *cobra.Command, _ []string, typed string) ([]string, cobra.ShellCompDirective) {
+	done, last := "", typed
+	if i := strings.LastIndexByte(typed, ','); i >= 0 {
+		done, last = typed[:i+1], typed[i+1:]
+	}
+	have := strings.Split(strings.ToLower(done), ",")
+	var out []string
+	if done == "" && strings.HasPrefix("all", last) {
+		out = append(out, "all")
+	}
+	for _, name := range strings.Split(allChecks().String(), ",") {
+		if strings.HasPrefix(name, strings.ToLower(last)) && !slices.Contains(have, name) {
+			out = append(out, done+name)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
 func allChecks() scanner.Checks {
@@ -125,6 +148,7 @@ func allChecks() scanner.Checks {
 // validate checks everything that does not need the network or files, so
 // that usage errors come before any work.
 func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity, err error) {
+	o.Format = strings.ToLower(o.Format)
 	if !slices.Contains(report.Formats, o.Format) {
 		return nil, "", userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
 	}
@@ -134,7 +158,7 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 			return nil, "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
 		}
 	}
-	checks, err = scanner.ParseChecks(o.Checks)
+	checks, err = scanner.ParseChecks(strings.ToLower(o.Checks))
 	if err != nil {
 		return nil, "", userError(exitUsage, "", "--checks: %s", err)
 	}
@@ -350,14 +374,23 @@ func loadCatalog(path string) (*providers.Catalog, error) {
 
 func catalogVersion() string { return providers.Default().Version }
 
+// checkProviderIDs lower-cases ids in place (ids are lower case; users
+// type "Microsoft") and refuses one the catalog does not know, suggesting
+// what it may have meant.
 func checkProviderIDs(cat *providers.Catalog, ids []string) error {
-	for _, id := range ids {
+	for i, id := range ids {
+		id = strings.ToLower(id)
+		ids[i] = id
 		switch id {
 		case scanner.ProviderSelfHosted, scanner.ProviderUnknown, scanner.ProviderNone:
 			continue
 		}
 		if !cat.HasID(id) {
-			return userError(exitUsage, "'mxscope providers' lists the ids", "unknown provider id %q", id)
+			hint := "'mxscope providers' lists the ids"
+			if s := suggestProvider(cat, id); len(s) > 0 {
+				hint = fmt.Sprintf("did you mean %s? %s", strings.Join(s, " or "), hint)
+			}
+			return userError(exitUsage, hint, "unknown provider id %q", id)
 		}
 	}
 	return nil
@@ -377,7 +410,18 @@ func keepForProviders(r *scanner.Result, ids []string, possible bool) bool {
 	return len(r.Match) > 0
 }
 
+// envResolver names the resolvers to use when no --resolver is given:
+// addresses separated by commas or spaces.
+const envResolver = "MXSCOPE_RESOLVER"
+
+// resolverAddrs returns the servers named by --resolver, else by
+// MXSCOPE_RESOLVER, else the system's.
 func resolverAddrs(flags []string) ([]string, error) {
+	from := "" // where the addresses came from, for messages
+	if len(flags) == 0 {
+		flags = strings.FieldsFunc(os.Getenv(envResolver), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		from = envResolver + ": "
+	}
 	if len(flags) == 0 {
 		s, err := resolve.SystemServers()
 		if err != nil {
@@ -389,7 +433,7 @@ func resolverAddrs(flags []string) ([]string, error) {
 	for _, f := range flags {
 		s, err := resolve.ParseServer(f)
 		if err != nil {
-			return nil, userError(exitUsage, "a resolver is host, host:port or [v6]:port", "%s", err)
+			return nil, userError(exitUsage, "a resolver is host, host:port or [v6]:port", "%s%s", from, err)
 		}
 		out = append(out, s)
 	}
