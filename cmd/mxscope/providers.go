@@ -24,7 +24,7 @@ func newProvidersCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := openOutput(io, &scanOptions{})
+			out, err := openOutput(c.Context(), io, nil)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
@@ -58,6 +59,8 @@ type scanOptions struct {
 	Findings       bool // --findings; see findingsWanted
 	FindingsSet    bool // --findings was given, true or false
 	AllowUnchecked bool // --allow-unchecked
+
+	commandLine []string // the command as given, without --resume: for the hint after an interrupt
 }
 
 func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
@@ -79,6 +82,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 			}
 			o.Progress = io.ErrTTY
 			o.FindingsSet = c.Flags().Changed("findings")
+			o.commandLine = commandLine(c, args)
 			if runF != nil {
 				return runF(c.Context(), o)
 			}
@@ -140,6 +144,53 @@ func completeChecks(_ *cobra.Command, _ []string, typed string) ([]string, cobra
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
+// commandLine rebuilds the command as given from its parsed flags, leaving
+// out --resume: the hint after an interrupt adds it.
+func commandLine(c *cobra.Command, args []string) []string {
+	line := []string{"mxscope", c.Name()}
+	c.Flags().Visit(func(f *pflag.Flag) {
+		switch {
+		case f.Name == "resume":
+		case f.Value.Type() == "bool":
+			line = append(line, "--"+f.Name+"="+f.Value.String())
+		default:
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				for _, v := range sv.GetSlice() {
+					line = append(line, "--"+f.Name, v)
+				}
+				return
+			}
+			line = append(line, "--"+f.Name, f.Value.String())
+		}
+	})
+	return append(line, args...)
+}
+
+// shellCommand joins words into a command a POSIX shell reads back as
+// those words. It reports false for a word that holds a control
+// character, which must not reach the terminal.
+func shellCommand(words []string) (string, bool) {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		if report.Clean(w) != w {
+			return "", false
+		}
+		safe := w != ""
+		for _, r := range w {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
+				safe = false
+				break
+			}
+		}
+		if safe {
+			quoted[i] = w
+		} else {
+			quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " "), true
+}
+
 func allChecks() scanner.Checks {
 	c, _ := scanner.ParseChecks("")
 	return c
@@ -177,14 +228,22 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	if o.Possible && len(o.Providers) == 0 {
 		return nil, "", userError(exitUsage, "for example: mxscope scan --provider microsoft --possible", "--possible needs --provider")
 	}
-	if o.Resume != "" && (o.Output != "" || o.Format != "table" && o.Format != "jsonl") {
-		return nil, "", userError(exitUsage, "--resume appends jsonl to the file it names", "--resume does not combine with --output or --format")
+	if o.Resume != "" && o.Format != "table" && o.Format != "jsonl" {
+		return nil, "", userError(exitUsage, "--resume carries on a jsonl report; -f jsonl is the only format it writes",
+			"--resume does not combine with -f %s", o.Format)
+	}
+	if o.Resume != "" && len(o.Providers) > 0 {
+		return nil, "", userError(exitUsage, "scan everything with --resume, then filter the report (jq, or a second scan with --provider)",
+			"--resume does not combine with --provider: a filtered report leaves out targets, which a resume would scan again")
 	}
 	if o.AllowUnchecked && failOn == "" {
 		return nil, "", userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
 	}
 	if o.Resume != "" {
 		o.Format = "jsonl"
+		if o.Output == "" {
+			o.Output = o.Resume // carry on in place
+		}
 	}
 	if err := o.validateEvidence(); err != nil {
 		return nil, "", err
@@ -208,17 +267,33 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
-	var done map[string]bool
-	if o.Resume != "" {
-		if done, err = resumeState(o.Resume); err != nil {
+	dest, err := checkOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	if o.Evidence != "" {
+		if _, err := checkOutput(o.Evidence); err != nil {
 			return err
 		}
+	}
+	var resume *resumeState
+	var done map[string]bool
+	if o.Resume != "" {
+		if resume, err = readResume(o.Resume); err != nil {
+			return err
+		}
+		done = resume.done
 	}
 	src, err := openSource(io, o, done)
 	if err != nil {
 		return err
 	}
 	defer src.close()
+	if resume != nil {
+		if err := resume.check(io, src.hash, checks); err != nil {
+			return err
+		}
+	}
 
 	client, err := resolve.NewClient(resolve.Config{Servers: servers, Timeout: o.Timeout, Retries: o.Retries, QPS: o.QPS})
 	if err != nil {
@@ -234,25 +309,34 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		q, sopts.Record = evidence.Stamp(client), ev.record
 	}
 	sc := scanner.New(q, sopts)
-	if err := preflight(ctx, client, src.first, servers); err != nil {
+	err = preflight(ctx, client, src.first, servers)
+	if ctx.Err() != nil {
+		// Interrupted before the scan: nothing is written, and an earlier
+		// report stays as it was.
+		return interruptedEarly(io, o)
+	}
+	if err != nil {
 		return err
 	}
 	if o.Evidence != "" {
-		if err := ev.open(io, o.Evidence, evidence.Meta{
+		if err := ev.open(ctx, io, o.Evidence, evidence.Meta{
 			Tool: "mxscope", Version: toolVersion(), Catalog: cat.Version, Checks: checks.String(),
-			Resolvers: servers, Started: started, Targets: src.total,
+			Resolvers: servers, Started: started, Targets: src.total, TargetsSHA256: src.hash,
 		}); err != nil {
 			return err
 		}
 		defer ev.abort()
 	}
 
-	out, err := openOutput(io, o)
+	out, err := openOutput(ctx, io, dest)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interruptedEarly(io, o)
+		}
 		return err
 	}
 	defer out.Abort()
-	terminal := io.OutTTY && o.Output == "" && o.Resume == ""
+	terminal := io.OutTTY && dest == nil
 	w, err := report.New(o.Format, out, report.Options{
 		Terminal:  terminal,
 		Providers: o.Providers,
@@ -264,13 +348,41 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
+	sum := scanner.NewSummarizer()
+	if len(o.Providers) > 0 {
+		sum.Filter(o.Providers, o.Possible)
+	}
+	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: started, Resolvers: servers,
-		Catalog: cat.Version, Checks: checks.String(),
+		Catalog: cat.Version, Checks: checks.String(), TargetsSHA256: src.hash,
 	}
-	if err := w.Begin(meta); err != nil {
-		return writeError(o, err)
+	begin := true
+	if resume != nil {
+		// The resumed report keeps its own meta line: the whole file is
+		// one scan, started when the first run started.
+		if m, ok := resume.oldMeta(src.hash); ok {
+			meta = m
+		} else {
+			begin = resume.meta == nil
+		}
+	}
+	if begin {
+		if err := w.Begin(meta); err != nil {
+			return writeError(o, err)
+		}
+	}
+	if resume != nil {
+		// The resumed report's rows count in the summary and at the gate.
+		err := resume.copyRows(out, func(r *scanner.Result) {
+			g.unchecked(r)
+			g.add(r)
+			sum.Add(r)
+		})
+		if err != nil {
+			return writeError(o, err)
+		}
 	}
 
 	if o.CPUProfile != "" {
@@ -287,12 +399,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		}
 		defer stop()
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
 	var scanned int
-	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	stopProgress := startProgress(io, o, sc, src.total)
 	var readErr error
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
@@ -326,17 +433,28 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if readErr != nil {
 		return userError(exitError, "", "reading targets: %s", readErr)
 	}
+	if interrupted && scanned == 0 && out.temporary() {
+		out.Abort()
+		return interruptedEarly(io, o)
+	}
 	if err := ev.commit(!interrupted); err != nil {
 		return ev.writeError(err)
 	}
-	if err := w.End(sum.Summary()); err != nil {
+	s := sum.Summary()
+	s.Partial = interrupted
+	if err := w.End(s); err != nil {
 		return writeError(o, err)
+	}
+	if interrupted && o.Format == "csv" && out.temporary() && dest.existed {
+		// A CSV cannot say it is partial: it goes beside the complete
+		// report rather than over it.
+		out.redirect(partialName(dest.path))
 	}
 	if err := out.Commit(); err != nil {
 		return writeError(o, err)
 	}
 	if interrupted {
-		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned, src.total)
+		interruptMessage(io, o, out, scanned, src)
 		return &cliError{code: exitInterrupted}
 	}
 	return g.verdict(io)
@@ -350,6 +468,45 @@ func (o *scanOptions) findingsWanted(total int) bool {
 		return o.Findings
 	}
 	return total <= 10
+}
+
+// interruptedEarly is an interrupt before any target was scanned: nothing
+// was written, and an earlier report is as it was.
+func interruptedEarly(io *streams, o *scanOptions) error {
+	msg := "interrupted before any target was scanned"
+	if o.Output != "" && o.Output != "-" {
+		msg += "; " + o.Output + " is as it was"
+	}
+	fmt.Fprintf(io.Err, "mxscope: %s\n", report.Clean(msg))
+	return &cliError{code: exitInterrupted}
+}
+
+// interruptMessage says what an interrupted scan wrote and how to carry on.
+func interruptMessage(io *streams, o *scanOptions, out *output, n int, src *source) {
+	left := fmt.Sprintf("%d of %d targets", n, src.total)
+	if src.total != src.all {
+		left = fmt.Sprintf("%d of the %d targets not yet in %s", n, src.total, o.Resume)
+	}
+	where := "standard output"
+	if out.dest != nil {
+		where = out.dest.name
+		if out.to != "" && out.to != out.dest.path {
+			where = fmt.Sprintf("%s (%s is as it was: a CSV cannot say it is partial)", out.to, out.dest.name)
+		}
+	}
+	fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %s to %s, marked partial\n", left, report.Clean(where))
+	switch {
+	case o.Format == "jsonl" && out.dest != nil && o.commandLine != nil:
+		if cmd, ok := shellCommand(append(o.commandLine, "--resume", o.Output)); ok {
+			fmt.Fprintf(io.Err, "hint: carry on with: %s\n", cmd)
+		} else {
+			fmt.Fprintf(io.Err, "hint: carry on with the same command and --resume %s\n", report.Clean(o.Output))
+		}
+	case o.Format == "jsonl" && out.dest != nil:
+		fmt.Fprintf(io.Err, "hint: carry on with the same command and --resume %s\n", report.Clean(o.Output))
+	default:
+		fmt.Fprintf(io.Err, "hint: a scan written with -f jsonl -o FILE can be carried on after an interruption with --resume FILE\n")
+	}
 }
 
 func writeError(o *scanOptions, err error) error {

@@ -21,8 +21,10 @@ type source struct {
 	name  string           // for messages: the file name, "stdin" or "argument"
 	path  string           // the file to stream; "" for command-line domains
 	args  []targets.Target // command-line domains
-	skip  map[string]bool  // targets already done (--resume)
+	skip  map[string]bool  // keys of the targets already done (--resume; see resumeKeys)
 	total int              // targets to scan, after skip
+	all   int              // targets in the list
+	hash  string           // the list's SHA-256 (listHash)
 	keys  []string         // label keys in first-seen order
 	first string           // the first valid domain, for the preflight question
 	temp  bool             // path is a spooled copy of stdin, removed by close
@@ -53,8 +55,11 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		src.name, src.path = o.Targets, o.Targets
 	}
 	seen := map[string]bool{}
+	keys, hash := &resumeKeys{}, newListHash()
 	err := src.each(func(t targets.Target) error {
-		if src.skip[resumeKey(t)] {
+		src.all++
+		hash.add(t)
+		if src.skip[keys.target(t)] {
 			return nil
 		}
 		src.total++
@@ -84,10 +89,11 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 	case err != nil:
 		src.close()
 		return nil, userError(exitError, "", "%s", err)
-	case src.total == 0 && len(skip) == 0:
+	case src.all == 0:
 		src.close()
 		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
 	}
+	src.hash = hash.sum()
 	return src, nil
 }
 
@@ -113,8 +119,9 @@ func (s *source) each(yield func(targets.Target) error, warn func(targets.Warnin
 // the passes) is stored in *errp.
 func (s *source) seq(errp *error) iter.Seq[targets.Target] {
 	return func(yield func(targets.Target) bool) {
+		keys := &resumeKeys{}
 		err := s.each(func(t targets.Target) error {
-			if s.skip[resumeKey(t)] {
+			if s.skip[keys.target(t)] {
 				return nil
 			}
 			if !yield(t) {
