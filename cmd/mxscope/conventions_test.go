@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -132,5 +136,63 @@ func TestChecksComplete(t *testing.T) {
 				t.Errorf("--checks %q offers %q", tt.typed, g)
 			}
 		}
+	}
+}
+
+func TestStdinTakesOneDomainPerLine(t *testing.T) {
+	srv := world(t)
+	r := mxscope(t, "# campaigns\ncampaign.example\r\nRival.Example   # the other one\n\nnot a domain\n", false,
+		"scan", "-t", "-", "-f", "jsonl", "--resolver", srv.Addr())
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row struct {
+			Type, Domain, Status string
+			Line                 int
+		}
+		json.Unmarshal([]byte(line), &row)
+		if row.Type == "" {
+			got = append(got, fmt.Sprintf("%d:%s:%s", row.Line, row.Domain, row.Status))
+		}
+	}
+	if want := []string{"2:campaign.example:ok", "3:rival.example:ok", "5::invalid"}; !slices.Equal(got, want) {
+		t.Errorf("rows %v; want %v", got, want)
+	}
+	if !strings.Contains(r.stderr, "stdin:5: invalid entry") {
+		t.Errorf("stderr does not name the invalid line: %s", r.stderr)
+	}
+	// YAML on stdin still reads as YAML.
+	if r := mxscope(t, "- campaign.example\n- rival.example\n", false, "scan", "-t", "-", "-f", "csv", "--resolver", srv.Addr()); r.code != exitOK || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("YAML on stdin: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestTargetsFileHints(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	yamlHint := `hint: a targets file is YAML: a list with one "- example.com" per line, or a map with targets: holding that list (README, "Targets file")`
+	lines := write("domains.txt", "campaign.example\nrival.example\n")
+	tests := []struct {
+		name, path, msg, hint string
+	}{
+		{"empty", write("empty.yaml", ""), "empty.yaml: no targets: the file is empty", `hint: the file holds no targets; a targets file is YAML`},
+		{"one domain per line", lines, `domains.txt:1: found a string ("campaign.example rival.example")`,
+			`hint: this file lists one domain per line, which is not YAML: put "- " before each domain, or pipe it in: mxscope scan -t - < ` + lines},
+		{"not YAML", write("bad.yaml", "targets:\n  - a.example\n - b.example\n"), "bad.yaml:3: yaml: did not find expected key", yamlHint},
+		{"a map without targets", write("map.yaml", "domains: [a.example]\n"), "map.yaml:1: no targets: key", yamlHint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mxscope(t, "", false, "scan", "-t", tt.path, "--resolver", "127.0.0.1:9")
+			if r.code != exitError || !strings.Contains(r.stderr, tt.msg) || !strings.Contains(r.stderr, tt.hint) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, %q and %q", r.code, r.stderr, tt.msg, tt.hint)
+			}
+		})
 	}
 }

@@ -20,74 +20,72 @@ import (
 // try IsLineList first without misreading any YAML.
 
 // IsLineList reports whether r holds a list of domains one per line: at
-// least one line that is one word, and no other lines but blank ones and
-// comments. A word has no blank inside, does not start with a YAML
-// indicator ("-", "[", "{", "&", "*", "!", "|", ">", "%", "@", "`", quotes,
-// "?", ":", ",", "#") and does not end in ":". A word may be followed by
-// blanks and a # comment. It reads at most MaxStreamSize bytes.
+// least one entry line, and no other lines but blank ones and comments. An
+// entry line does not start with a YAML indicator ("-", "[", "{", "&",
+// "*", "!", "|", ">", "%", "@", "`", quotes, "?", ":", ",") and holds no
+// mapping (": ", or ":" at its end); it may end in a # comment. It reads
+// at most MaxStreamSize bytes.
 func IsLineList(r io.Reader) (bool, error) {
-	words := 0
+	entries := 0
 	err := eachLine(r, func(_ int, line []byte) error {
-		word, ok := lineWord(line)
+		text, ok := lineEntry(line)
 		switch {
 		case !ok:
 			return errNotLines
-		case word != nil:
-			words++
+		case text != nil:
+			entries++
 		}
 		return nil
 	})
 	if errors.Is(err, errNotLines) {
 		return false, nil
 	}
-	return words > 0 && err == nil, err
+	return entries > 0 && err == nil, err
 }
 
 var errNotLines = errors.New("targets: not a line list")
 
-// lineWord returns the word on line, nil for a blank or comment line, and
-// false when the line is not one of a line list.
-func lineWord(line []byte) ([]byte, bool) {
-	line = bytes.TrimSpace(line)
+// lineEntry returns the entry on line without its comment, nil for a blank
+// or comment line, and false when the line is not one of a line list.
+func lineEntry(line []byte) ([]byte, bool) {
+	line = bytes.TrimSpace(bytes.TrimPrefix(line, bom))
 	if len(line) == 0 || line[0] == '#' {
 		return nil, true
 	}
-	word := line
-	if i := bytes.IndexAny(line, " \t"); i >= 0 {
-		word = line[:i]
-		if rest := bytes.TrimSpace(line[i:]); rest[0] != '#' {
-			return nil, false // two words
+	for i := 1; i < len(line); i++ { // a comment starts at a blank and #
+		if line[i] == '#' && (line[i-1] == ' ' || line[i-1] == '\t') {
+			line = bytes.TrimSpace(line[:i])
+			break
 		}
 	}
-	if bytes.IndexByte([]byte("-[{&*!|>%@`\"'?:,#"), word[0]) >= 0 || word[len(word)-1] == ':' {
+	if bytes.IndexByte([]byte("-[{&*!|>%@`\"'?:,"), line[0]) >= 0 || line[len(line)-1] == ':' ||
+		bytes.Contains(line, []byte(": ")) || bytes.Contains(line, []byte(":\t")) {
 		return nil, false
 	}
-	return word, true
+	return line, true
 }
 
 // StreamLines reads a list of domains one per line (see IsLineList) and
 // calls yield for each, in order, with its line; blank lines and comments
-// are skipped. Each word is read as an entry of a targets file is:
-// normalised, invalid with a reason when it is not a domain, dropped with
-// a warning when it repeats an earlier one. A line that is not one word is
-// an invalid entry. It reads at most MaxStreamSize bytes.
+// are skipped. Each line is read as an entry of a targets file is:
+// normalised, invalid with a reason when it is not a domain ("not a
+// domain" has blanks in it), dropped with a warning when it repeats an
+// earlier one. It reads at most MaxStreamSize bytes.
 func StreamLines(r io.Reader, name string, yield func(Target) error, warn func(Warning)) error {
 	out := newSink(name, yield, warn, 0)
 	p := newParser(name, 0)
 	n := 0
 	err := eachLine(r, func(line int, text []byte) error {
-		word, ok := lineWord(text)
-		if ok && word == nil {
+		entry, ok := lineEntry(text)
+		if ok && entry == nil {
 			return nil
 		}
 		n++
 		t := Target{Line: line}
-		if ok {
-			t.setDomain(string(word))
-		} else {
-			t.Input = capInput(string(bytes.TrimSpace(text)))
-			t.Invalid = "more than one word on the line; a line list holds one domain a line"
+		if !ok {
+			entry = bytes.TrimSpace(text)
 		}
+		t.setDomain(string(entry))
 		return out.add(p, t)
 	})
 	switch {

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,7 +23,10 @@ func TestIsLineList(t *testing.T) {
 		{"[a.example, b.example]\n", false},
 		{"targets:\n", false},
 		{"a.example\ntargets:\n", false},
-		{"a.example b.example\n", false},
+		{"a.example b.example\n", true},
+		{"a.example\nnot a domain!\n", true},
+		{"a.example\nkey: value\n", false},
+		{"a.example\n  key:\n", false},
 		{"domain: a.example\n", false},
 		{"&x a.example\n", false},
 		{"\"a.example\"\n", false},
@@ -51,7 +55,7 @@ func TestNoTargetsFileIsALineList(t *testing.T) {
 }
 
 func TestStreamLines(t *testing.T) {
-	src := "# campaigns\nJoeBiden.com\r\n\ndonaldjtrump.com   # 2020\nnot_a domain!\nbücher.example\njoebiden.com\n" + strings.Repeat("x", 600) + "\n"
+	src := "# campaigns\nJoeBiden.com\r\n\ndonaldjtrump.com   # 2020\nnot a domain!\nbücher.example\njoebiden.com\n" + strings.Repeat("x", 600) + "\n"
 	var got []string
 	var warns []string
 	err := StreamLines(strings.NewReader(src), "stdin", func(t Target) error {
@@ -64,7 +68,7 @@ func TestStreamLines(t *testing.T) {
 	want := []string{
 		`2:joebiden.com:"JoeBiden.com":false`,
 		`4:donaldjtrump.com:"":false`,
-		`5::"not_a domain!":true`,
+		`5::"not a domain!":true`,
 		`6:xn--bcher-kva.example:"bücher.example":false`,
 		`8::"` + strings.Repeat("x", 512) + `…":true`,
 	}
@@ -77,4 +81,20 @@ func TestStreamLines(t *testing.T) {
 	if err := StreamLines(strings.NewReader("# nothing\n"), "stdin", nil, nil); !errors.Is(err, ErrEmpty) {
 		t.Errorf("an empty list: got %v; want ErrEmpty", err)
 	}
+}
+
+// FuzzNoTargetsFileIsALineList checks that IsLineList never claims a file
+// that Parse reads as targets.
+func FuzzNoTargetsFileIsALineList(f *testing.F) {
+	for _, s := range []string{"a.example\n", "- a\n", "\ufeff- a\n", "targets: [a]\n", "x\n---\n- a\n", "a.example # c\nb\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if ok, _ := IsLineList(bytes.NewReader(data)); !ok {
+			return
+		}
+		if got, _, err := Parse(bytes.NewReader(data), "t.yaml"); err == nil {
+			t.Errorf("%q is a line list and a targets file of %d targets", data, len(got))
+		}
+	})
 }
