@@ -114,10 +114,11 @@ type resumeState struct {
 	typed   map[int]bool // the numbers of its meta and summary lines
 }
 
-// readResume reads an earlier jsonl report. A missing or empty file is an
-// empty state. A last line without its line break is a row cut off by a
-// crash: it is not counted, and not copied.
-func readResume(path string) (*resumeState, error) {
+// readResume reads an earlier jsonl report: the targets it holds, each
+// row handed to add (for the summary and the gate). A missing or empty
+// file is an empty state. A last line without its line break is a row cut
+// off by a crash: it is not counted, and not copied.
+func readResume(path string, add func(*scanner.Result)) (*resumeState, error) {
 	st := &resumeState{path: path, done: map[string]bool{}, typed: map[int]bool{}}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -132,36 +133,44 @@ func readResume(path string) (*resumeState, error) {
 	}
 	keys := &resumeKeys{}
 	err = eachLine(f, func(n int, line []byte) error {
-		var row struct {
+		// mxscope writes "type" first on meta and summary lines, and
+		// never on a result, which always has a status.
+		var typed struct {
 			Type    string          `json:"type"`
-			Domain  string          `json:"domain"`
-			Input   string          `json:"input"`
-			Line    int             `json:"line"`
-			Status  scanner.Status  `json:"status"`
 			Targets string          `json:"targets_sha256"`
 			Checks  string          `json:"checks"`
 			Results json.RawMessage `json:"results"`
 		}
-		if err := json.Unmarshal(line, &row); err != nil || row.Results != nil {
-			if err == nil {
+		var row struct {
+			scanner.Result
+			Labels json.RawMessage `json:"labels"` // not needed, and Labels has no decoder
+		}
+		var err error
+		if !bytes.HasPrefix(line, []byte(`{"type":`)) {
+			if err = json.Unmarshal(line, &row); err == nil && row.Status != "" {
+				st.rows++
+				st.done[keys.key(row.Domain, row.Input, row.Line, row.Status == scanner.StatusInvalid)] = true
+				add(&row.Result)
+				return nil
+			}
+		}
+		if jerr := json.Unmarshal(line, &typed); jerr != nil || typed.Type == "" || typed.Results != nil {
+			switch {
+			case jerr != nil:
+				err = jerr
+			case typed.Results != nil:
 				err = errors.New("a json report, not jsonl")
+			case err == nil:
+				err = errors.New("no result and no type")
 			}
 			return userError(exitError, "--resume takes a file written by 'mxscope scan -f jsonl'",
 				"--resume: %s:%d: not an mxscope jsonl row: %s", path, n, err)
 		}
-		if row.Type != "" {
-			st.typed[n] = true
-		}
-		switch {
-		case row.Type == "meta" && st.meta == nil:
+		st.typed[n] = true
+		if typed.Type == "meta" && st.meta == nil {
 			st.meta = bytes.Clone(line)
-			st.targets, st.checks = row.Targets, row.Checks
-		case row.Type != "":
-			// a summary, or the meta line of an older resumed run
-		default:
-			st.rows++
-			st.done[keys.key(row.Domain, row.Input, row.Line, row.Status == scanner.StatusInvalid)] = true
-		}
+			st.targets, st.checks = typed.Targets, typed.Checks
+		} // else a summary, or the meta line of an older resumed run
 		return nil
 	})
 	if err != nil {
@@ -206,8 +215,8 @@ func (st *resumeState) oldMeta(hash string) (scanner.Meta, bool) {
 }
 
 // copyRows writes the report's meta line (when it has one) and its result
-// rows to w, and hands each row to add.
-func (st *resumeState) copyRows(w io.Writer, add func(*scanner.Result)) error {
+// rows to w, as they are.
+func (st *resumeState) copyRows(w io.Writer) error {
 	if st.rows == 0 && st.meta == nil {
 		return nil
 	}
@@ -228,14 +237,6 @@ func (st *resumeState) copyRows(w io.Writer, add func(*scanner.Result)) error {
 		if st.typed[n] {
 			return nil
 		}
-		var row struct {
-			scanner.Result
-			Labels json.RawMessage `json:"labels"` // not needed, and Labels has no decoder
-		}
-		if err := json.Unmarshal(line, &row); err != nil {
-			return fmt.Errorf("%s:%d changed while it was read: %w", st.path, n, err)
-		}
-		add(&row.Result)
 		if _, err := w.Write(line); err != nil {
 			return err
 		}

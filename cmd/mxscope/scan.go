@@ -276,10 +276,21 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 			return err
 		}
 	}
+	sum := scanner.NewSummarizer()
+	if len(o.Providers) > 0 {
+		sum.Filter(o.Providers, o.Possible)
+	}
+	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	var resume *resumeState
 	var done map[string]bool
 	if o.Resume != "" {
-		if resume, err = readResume(o.Resume); err != nil {
+		// The resumed report's rows count in the summary and at the gate.
+		resume, err = readResume(o.Resume, func(r *scanner.Result) {
+			g.unchecked(r)
+			g.add(r)
+			sum.Add(r)
+		})
+		if err != nil {
 			return err
 		}
 		done = resume.done
@@ -348,11 +359,6 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
-	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: started, Resolvers: servers,
@@ -374,13 +380,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		}
 	}
 	if resume != nil {
-		// The resumed report's rows count in the summary and at the gate.
-		err := resume.copyRows(out, func(r *scanner.Result) {
-			g.unchecked(r)
-			g.add(r)
-			sum.Add(r)
-		})
-		if err != nil {
+		if err := resume.copyRows(out); err != nil {
 			return writeError(o, err)
 		}
 	}
