@@ -233,6 +233,7 @@ func TestResumeRefusesAnotherTargetsListOrChecks(t *testing.T) {
 		{"the same list in another order", []string{"rival.example", "campaign.example"}, "was written from a different targets list"},
 		{"other checks", []string{"--checks", "mx,spf", "campaign.example", "rival.example"}, "was scanned with --checks " + allChecks().String() + ", not mx,spf"},
 		{"another format", []string{"-f", "csv", "campaign.example", "rival.example"}, "--resume does not combine with -f csv"},
+		{"a provider filter", []string{"-p", "google", "campaign.example", "rival.example"}, "--resume does not combine with --provider"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
