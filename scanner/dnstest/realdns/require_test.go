@@ -65,6 +65,7 @@ func TestRequireSkipsLocallyAndFailsInCI(t *testing.T) {
 func TestRequireNamesThePackage(t *testing.T) {
 	t.Setenv(EnvRequireTools, "")
 	t.Setenv("CI", "")
+	t.Setenv(EnvSkipLog, "") // not the log of the make test running this
 	t.Setenv("PATH", t.TempDir())
 	tb := &fakeTB{}
 	Require(tb, "kdig")
