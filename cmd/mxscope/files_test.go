@@ -142,7 +142,7 @@ func TestResumeAfterAnInterruptGivesOneCompleteReport(t *testing.T) {
 	}
 	hint := "hint: carry on with: mxscope scan --concurrency 1 --format jsonl --output " + out + " --resolver " + srv.Addr() +
 		" --retries 0 --targets " + targets + " --timeout 300ms --resume " + out + "\n"
-	if !strings.Contains(r.stderr, "mxscope: interrupted: wrote 4 of 6 targets to "+out+", marked partial\n") || !strings.HasSuffix(r.stderr, hint) {
+	if !strings.Contains(r.stderr, "mxscope: interrupted: wrote 4 of 6 targets to "+out+" (marked partial)\n") || !strings.HasSuffix(r.stderr, hint) {
 		t.Errorf("stderr:\n%s\nwant it to say what was written and end with\n%s", r.stderr, hint)
 	}
 
@@ -323,8 +323,9 @@ func TestInterruptedReportsSayTheyArePartial(t *testing.T) {
 				if kept, _ := os.ReadFile(out); string(kept) != "complete\n" {
 					t.Errorf("the complete CSV was replaced by a partial one")
 				}
-				if !strings.Contains(r.stderr, "(r.csv is as it was: a CSV cannot say it is partial)") && !strings.Contains(r.stderr, out+" is as it was") {
-					t.Errorf("stderr does not say where the partial CSV went: %s", r.stderr)
+				want := "to " + filepath.Join(dir, tt.file) + " (a CSV cannot say it is partial; " + out + " is as it was)\n"
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q; want it to say %q", r.stderr, want)
 				}
 			}
 			if !strings.Contains(r.stderr, "hint: ") {
@@ -522,5 +523,25 @@ func TestResumeMendsAReportOfAnOlderMxscope(t *testing.T) {
 	}
 	if f.meta["targets_sha256"] == nil || f.summary["targets"] != 3.0 {
 		t.Errorf("meta %v, summary %v; want the list's hash added and 3 targets counted", f.meta, f.summary)
+	}
+}
+
+// An interrupted CSV never takes the name of the report it was to be, even
+// where there was none: a file of that name is always complete.
+func TestInterruptedCSVIsNamedPartial(t *testing.T) {
+	srv := world(t)
+	dir := t.TempDir()
+	r := mxscopeCtx(t, interruptAt(srv, "slow.example"), "", "scan", "-f", "csv", "-o", filepath.Join(dir, "new.csv"), "--resolver", srv.Addr(),
+		"-c", "1", "--timeout", "300ms", "--retries", "0", "campaign.example", "slow.example")
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if names := dirEntries(t, dir); !slices.Equal(names, []string{"new.partial.csv"}) {
+		t.Errorf("directory holds %v; want only new.partial.csv", names)
+	}
+	for path, want := range map[string]string{"scan.csv": "scan.partial.csv", "dir/x.tar.csv": "dir/x.tar.partial.csv", "noext": "noext.partial", ".csv": ".csv.partial"} {
+		if got := partialName(path); got != want {
+			t.Errorf("partialName(%q) = %q; want %q", path, got, want)
+		}
 	}
 }

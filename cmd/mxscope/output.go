@@ -232,7 +232,7 @@ func (o *output) Abort() {
 }
 
 // partialName is where an interrupted CSV report goes: scan.csv becomes
-// scan.partial.csv, beside the complete report it must not replace.
+// scan.partial.csv, beside the report it was to be.
 func partialName(path string) string {
 	ext := filepath.Ext(path)
 	if ext == "" || strings.HasPrefix(filepath.Base(path), ext) {

@@ -445,9 +445,9 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err := w.End(s); err != nil {
 		return writeError(o, err)
 	}
-	if interrupted && o.Format == "csv" && out.temporary() && dest.existed {
-		// A CSV cannot say it is partial: it goes beside the complete
-		// report rather than over it.
+	if interrupted && o.Format == "csv" && out.temporary() {
+		// A CSV cannot say it is partial: it goes beside the report it
+		// was to be, so that a file of that name is always complete.
 		out.redirect(partialName(dest.path))
 	}
 	if err := out.Commit(); err != nil {
@@ -487,14 +487,18 @@ func interruptMessage(io *streams, o *scanOptions, out *output, n int, src *sour
 	if src.total != src.all {
 		left = fmt.Sprintf("%d of the %d targets not yet in %s", n, src.total, o.Resume)
 	}
-	where := "standard output"
+	where, mark := "standard output", "marked partial"
+	if o.Format == "csv" {
+		mark = "a CSV cannot say it is partial"
+	}
 	if out.dest != nil {
 		where = out.dest.name
 		if out.to != "" && out.to != out.dest.path {
-			where = fmt.Sprintf("%s (%s is as it was: a CSV cannot say it is partial)", out.to, out.dest.name)
+			where = out.to
+			mark += "; " + out.dest.name + " is as it was"
 		}
 	}
-	fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %s to %s, marked partial\n", left, report.Clean(where))
+	fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %s to %s (%s)\n", left, report.Clean(where), report.Clean(mark))
 	switch {
 	case o.Format == "jsonl" && out.dest != nil && o.commandLine != nil:
 		if cmd, ok := shellCommand(append(o.commandLine, "--resume", o.Output)); ok {
