@@ -106,7 +106,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
-	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
+	f.StringVar(&o.Resume, "resume", "", "carry on the interrupted jsonl report FILE: scan only the targets it does not hold, and write it (or -o) whole again")
 	f.StringVar(&o.Evidence, "evidence", "", "also write every DNS answer the verdicts used to FILE (JSON Lines, atomically), for mxscope replay")
 	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
 	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
