@@ -22,6 +22,10 @@ type Meta struct {
 	// file (mxscope replay): Version and Catalog above are the rules and
 	// catalog applied, Started is when that scan asked DNS.
 	Replay *Replay `json:"replay,omitempty"`
+	// TargetsSHA256 identifies the targets list: the hex SHA-256 of the
+	// targets as read (domains, labels, invalid entries with their lines),
+	// so that --resume can refuse a report of another list.
+	TargetsSHA256 string `json:"targets_sha256,omitempty"`
 }
 
 // Replay says where replayed results come from.
@@ -71,6 +75,9 @@ type Summary struct {
 	// Match counts what a --provider filter found, out of the whole
 	// scan: Targets listed, Scanned resolved. Nil without a filter.
 	Match *MatchCount `json:"match,omitempty"`
+	// Partial says the scan was interrupted: the report holds only the
+	// targets scanned before it stopped.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // FindingCount is how many resolved targets have one finding id.

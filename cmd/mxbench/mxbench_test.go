@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxscope/mxscope/scanner/dnstest/realdns"
 )
 
 func TestGenIsDeterministic(t *testing.T) {
@@ -106,10 +108,7 @@ func TestTargetsFileOfAMillionFitsMxscopesCap(t *testing.T) {
 }
 
 func TestNSDAnswersEveryName(t *testing.T) {
-	bin, err := findTool("nsd")
-	if err != nil {
-		t.Skip("nsd is not installed (apt-get install nsd):", err)
-	}
+	bin := realdns.Require(t, "nsd")
 	dir := t.TempDir()
 	ds, err := gen(dir, 400)
 	if err != nil {

@@ -146,7 +146,7 @@ func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
 			keys = append(keys, k)
 		}
 	}
-	out, err := openOutput(io, &scanOptions{Output: o.Output})
+	out, err := openNamed(ctx, io, o.Output)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -35,9 +36,10 @@ func (o *scanOptions) validateEvidence() error {
 }
 
 // open starts the file; it is renamed into place by commit.
-func (e *evidenceFile) open(io *streams, path string, m evidence.Meta) error {
-	// The same atomic file as -o: a temporary file renamed into place.
-	out, err := openOutput(io, &scanOptions{Output: path})
+func (e *evidenceFile) open(ctx context.Context, io *streams, path string, m evidence.Meta) error {
+	// The same file as -o: a temporary file renamed into place, or a
+	// device or FIFO written through.
+	out, err := openNamed(ctx, io, path)
 	if err != nil {
 		return err
 	}

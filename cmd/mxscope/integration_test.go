@@ -652,4 +652,87 @@ func TestIntegrationInterrupt(t *testing.T) {
 		}
 	}
 	t.Logf("interrupted after 1s: %d complete rows, a prefix of the input", len(rows))
+	if !slices.Equal(types, []string{"meta", "summary"}) || !strings.Contains(string(data), `{"type":"summary",`) || !strings.Contains(string(data), `"partial":true`) {
+		t.Errorf("line types %v; want one meta and one summary that says partial", types)
+	}
+
+	// The hint on stderr is the command to carry on with; run it.
+	m := regexp.MustCompile(`(?m)^hint: carry on with: (mxscope scan .* --resume \S+)$`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not say how to carry on:\n%s", stderr.String())
+	}
+	args := strings.Fields(m[1])[1:]
+	if want := []string{"scan", "--format", "jsonl", "--output", out, "--resolver", e.unbound.Addr, "--targets", targets, "--resume", out}; !slices.Equal(args, want) {
+		t.Fatalf("the hint's command: %v; want %v", args, want)
+	}
+	r := e.mxscope(t, 5*time.Minute, dir, args...)
+	if r.code != exitOK {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	data, err = os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, types := parseJSONL(t, string(data))
+	if !slices.Equal(types, []string{"meta", "summary"}) || strings.Contains(string(data), `"partial":true`) {
+		t.Errorf("after resuming, line types %v; want one meta and one complete summary", types)
+	}
+	if len(all) != lossyDomains {
+		t.Fatalf("after resuming: %d rows; want %d", len(all), lossyDomains)
+	}
+	for i, x := range all {
+		if x.Domain != domains[i] {
+			t.Fatalf("after resuming, row %d: got %s; want %s", i, x.Domain, domains[i])
+		}
+	}
+	checkLossyExpectations(t, all)
+	for _, name := range dirNames(t, dir) {
+		if name != "scan.jsonl" {
+			t.Errorf("left behind: %s", name)
+		}
+	}
+}
+
+// An interrupt before the scan has begun (here during the pre-scan
+// question, which a silent resolver leaves waiting) leaves an earlier
+// report as it was.
+func TestIntegrationInterruptBeforeTheScanKeepsTheReport(t *testing.T) {
+	bin := buildMxscope(t)
+	hole := realdns.BlackHole(t)
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "keep.csv")
+	const earlier = "domain,status\ncampaign.example,ok\n"
+	if err := os.WriteFile(keep, []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "scan", "-f", "csv", "-o", keep, "--resolver", hole, "--timeout", "5s", "ok.mx.test", "o365.mx.test")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // inside the first 5-second wait for an answer
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("mxscope still running 30s after SIGINT\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("exit code %d; want %d\n%s", code, exitInterrupted, stderr.String())
+	}
+	if got, _ := os.ReadFile(keep); string(got) != earlier {
+		t.Errorf("keep.csv now holds %q; want it as it was", got)
+	}
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"keep.csv"}) {
+		t.Errorf("files: %v; want only keep.csv", names)
+	}
+	if !strings.Contains(stderr.String(), "interrupted before any target was scanned; "+keep+" is as it was") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
 }

@@ -10,11 +10,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mxscope/mxscope/scanner/report"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -122,18 +126,33 @@ func run(ctx context.Context, args []string, io *streams) int {
 		}
 		return ee.code
 	default:
-		// Cobra's own errors are about flags and arguments.
-		fmt.Fprintf(io.Err, "mxscope: %s\n", err)
-		fmt.Fprintf(io.Err, "hint: see 'mxscope %s --help'\n", commandName(root, args))
+		// Cobra's own errors are about flags, arguments and commands.
+		msg, hint := cobraError(root, args, err)
+		fmt.Fprintf(io.Err, "mxscope: %s\n", msg)
+		fmt.Fprintf(io.Err, "hint: %s\n", hint)
 		return exitUsage
 	}
 }
 
-func commandName(root *cobra.Command, args []string) string {
-	if c, _, err := root.Find(args); err == nil && c != root {
-		return c.Name()
+var unknownCommandRE = regexp.MustCompile(`^unknown command "([^"]*)"`)
+
+// cobraError turns one of cobra's errors into a one-line message and a
+// hint that names the command: "see 'mxscope scan --help'", or for a
+// mistyped command "did you mean 'mxscope scan'?".
+func cobraError(root *cobra.Command, args []string, err error) (msg, hint string) {
+	msg, _, _ = strings.Cut(err.Error(), "\n") // cobra appends its own suggestions
+	msg = report.Clean(msg)
+	path := root.CommandPath()
+	if c, _, ferr := root.Find(args); ferr == nil && c != nil {
+		path = c.CommandPath()
 	}
-	return ""
+	hint = fmt.Sprintf("see '%s --help'", path)
+	if m := unknownCommandRE.FindStringSubmatch(msg); m != nil && path == root.CommandPath() {
+		if s := root.SuggestionsFor(m[1]); len(s) > 0 {
+			hint = fmt.Sprintf("did you mean '%s %s'? see '%s --help'", path, s[0], path)
+		}
+	}
+	return msg, hint
 }
 
 // cliError carries an exit code and a user-facing message out of a

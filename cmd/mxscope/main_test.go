@@ -297,31 +297,32 @@ func TestOutputFileIsWrittenAtomically(t *testing.T) {
 func TestResumeSkipsWhatIsDoneAndAppends(t *testing.T) {
 	srv := world(t)
 	path := filepath.Join(t.TempDir(), "scan.jsonl")
-	first := mxscope(t, "", false, "scan", "-f", "jsonl", "-o", path, "--resolver", srv.Addr(), "campaign.example", "rival.example")
+	domains := []string{"campaign.example", "rival.example", "party.example"}
+	first := mxscope(t, "", false, append([]string{"scan", "-f", "jsonl", "-o", path, "--resolver", srv.Addr()}, domains...)...)
 	if first.code != exitOK {
 		t.Fatalf("first run: exit %d: %s", first.code, first.stderr)
 	}
-	// Simulate a crash that cut the last line short.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"domain":"party.exa`)
-	f.Close()
-	second := mxscope(t, "", false, "scan", "--resume", path, "--resolver", srv.Addr(), "campaign.example", "rival.example", "party.example")
+	// Simulate a crash after two rows, in the middle of the third.
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	os.WriteFile(path, []byte(strings.Join(lines[:3], "")+`{"domain":"party.exa`), 0o644)
+	second := mxscope(t, "", false, append([]string{"scan", "--resume", path, "--resolver", srv.Addr()}, domains...)...)
 	if second.code != exitOK {
 		t.Fatalf("resume: exit %d: %s", second.code, second.stderr)
 	}
-	data, _ := os.ReadFile(path)
-	var domains []string
+	data, _ = os.ReadFile(path)
+	var domainsGot []string
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var row struct{ Type, Domain string }
 		if err := json.Unmarshal([]byte(line), &row); err != nil {
 			t.Fatalf("line %q does not parse: %v", line, err)
 		}
 		if row.Type == "" {
-			domains = append(domains, row.Domain)
+			domainsGot = append(domainsGot, row.Domain)
 		}
 	}
-	if strings.Join(domains, " ") != "campaign.example rival.example party.example" {
-		t.Errorf("rows after resume: %v; want each domain exactly once", domains)
+	if strings.Join(domainsGot, " ") != "campaign.example rival.example party.example" {
+		t.Errorf("rows after resume: %v; want each domain exactly once", domainsGot)
 	}
 }
 

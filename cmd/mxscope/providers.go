@@ -16,6 +16,7 @@ func newProvidersCmd(io *streams) *cobra.Command {
 		Short: "List the provider catalog: ids, kinds, MX and SPF fingerprints, sources",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			format = strings.ToLower(format)
 			if !slices.Contains(report.Formats, format) {
 				return userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", format)
 			}
@@ -23,7 +24,7 @@ func newProvidersCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := openOutput(io, &scanOptions{})
+			out, err := openOutput(c.Context(), io, nil)
 			if err != nil {
 				return err
 			}

@@ -215,7 +215,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	sc := scanner.New(noAnswers{}, scanner.Options{
 		Concurrency: 8 * runtime.GOMAXPROCS(0), Checks: checks, Catalog: cat, Answers: src.answers,
 	})
-	out, err := openOutput(io, &scanOptions{Output: o.Output})
+	out, err := openNamed(ctx, io, o.Output)
 	if err != nil {
 		return err
 	}
@@ -240,6 +240,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: src.meta.Started, Resolvers: src.meta.Resolvers, Catalog: cat.Version, Checks: checks.String(),
+		TargetsSHA256: src.meta.TargetsSHA256,
 		Replay: &scanner.Replay{Evidence: o.Evidence, Version: src.meta.Version, Catalog: src.meta.Catalog,
 			Replayed: now().UTC().Truncate(time.Second), Complete: complete},
 	}

@@ -18,12 +18,14 @@ An MX record shows where mail for a domain is delivered. It does not show
 that a campaign was targeted or compromised.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       fmt.Sprintf("%s (catalog %s)", toolVersion(), catalogVersion()),
 	}
+	root.SetVersionTemplate("mxscope {{.Version}}\n")
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return userError(exitUsage, fmt.Sprintf("see 'mxscope %s --help'", c.Name()), "%s", err)
+		return userError(exitUsage, fmt.Sprintf("see '%s --help'", c.CommandPath()), "%s", err)
 	})
 	root.AddCommand(newScanCmd(io, nil), newSPFCmd(io, nil), newProvidersCmd(io), newVersionCmd(io))
 	root.AddCommand(newReplayCmd(io, nil), newDiffCmd(io, nil))

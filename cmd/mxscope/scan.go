@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
@@ -58,6 +60,8 @@ type scanOptions struct {
 	Findings       bool // --findings; see findingsWanted
 	FindingsSet    bool // --findings was given, true or false
 	AllowUnchecked bool // --allow-unchecked
+
+	commandLine []string // the command as given, without --resume: for the hint after an interrupt
 }
 
 func newScanCmd(io *streams, runF func(context.Context, *scanOptions) error) *cobra.Command {
@@ -79,6 +83,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 			}
 			o.Progress = io.ErrTTY
 			o.FindingsSet = c.Flags().Changed("findings")
+			o.commandLine = commandLine(c, args)
 			if runF != nil {
 				return runF(c.Context(), o)
 			}
@@ -91,7 +96,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
 	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains with an MX host or (medium or high confidence) mailbox host at this provider id (repeatable)")
 	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
-	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: the system's resolvers)")
+	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: $MXSCOPE_RESOLVER, else the system's resolvers)")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
 	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
@@ -103,7 +108,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringArrayVar(&o.DKIMSelectors, "dkim-selector", nil, "also probe this DKIM selector for every domain (repeatable)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
-	f.StringVar(&o.Resume, "resume", "", "skip the targets already in this earlier jsonl output and append the rest to it")
+	f.StringVar(&o.Resume, "resume", "", "carry on the interrupted jsonl report FILE: scan only the targets it does not hold, and write it (or -o) whole again")
 	f.StringVar(&o.Evidence, "evidence", "", "also write every DNS answer the verdicts used to FILE (JSON Lines, atomically), for mxscope replay")
 	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
 	f.BoolVar(&o.Stats, "stats", false, "print resolver and cache statistics to stderr at the end")
@@ -116,7 +121,76 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
 	})
+	_ = c.RegisterFlagCompletionFunc("checks", completeChecks)
 	return c
+}
+
+// completeChecks completes the last name of a comma-separated --checks
+// list: "mx,s" offers "mx,spf" and the other names starting with s that
+// the list does not hold yet.
+func completeChecks(_ *cobra.Command, _ []string, typed string) ([]string, cobra.ShellCompDirective) {
+	done, last := "", typed
+	if i := strings.LastIndexByte(typed, ','); i >= 0 {
+		done, last = typed[:i+1], typed[i+1:]
+	}
+	have := strings.Split(strings.ToLower(done), ",")
+	var out []string
+	if done == "" && strings.HasPrefix("all", last) {
+		out = append(out, "all")
+	}
+	for _, name := range strings.Split(allChecks().String(), ",") {
+		if strings.HasPrefix(name, strings.ToLower(last)) && !slices.Contains(have, name) {
+			out = append(out, done+name)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// commandLine rebuilds the command as given from its parsed flags, leaving
+// out --resume: the hint after an interrupt adds it.
+func commandLine(c *cobra.Command, args []string) []string {
+	line := []string{"mxscope", c.Name()}
+	c.Flags().Visit(func(f *pflag.Flag) {
+		switch {
+		case f.Name == "resume":
+		case f.Value.Type() == "bool":
+			line = append(line, "--"+f.Name+"="+f.Value.String())
+		default:
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				for _, v := range sv.GetSlice() {
+					line = append(line, "--"+f.Name, v)
+				}
+				return
+			}
+			line = append(line, "--"+f.Name, f.Value.String())
+		}
+	})
+	return append(line, args...)
+}
+
+// shellCommand joins words into a command a POSIX shell reads back as
+// those words. It reports false for a word that holds a control
+// character, which must not reach the terminal.
+func shellCommand(words []string) (string, bool) {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		if report.Clean(w) != w {
+			return "", false
+		}
+		safe := w != ""
+		for _, r := range w {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
+				safe = false
+				break
+			}
+		}
+		if safe {
+			quoted[i] = w
+		} else {
+			quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " "), true
 }
 
 func allChecks() scanner.Checks {
@@ -127,6 +201,7 @@ func allChecks() scanner.Checks {
 // validate checks everything that does not need the network or files, so
 // that usage errors come before any work.
 func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity, err error) {
+	o.Format = strings.ToLower(o.Format)
 	if !slices.Contains(report.Formats, o.Format) {
 		return nil, "", userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
 	}
@@ -136,7 +211,7 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 			return nil, "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
 		}
 	}
-	checks, err = scanner.ParseChecks(o.Checks)
+	checks, err = scanner.ParseChecks(strings.ToLower(o.Checks))
 	if err != nil {
 		return nil, "", userError(exitUsage, "", "--checks: %s", err)
 	}
@@ -155,8 +230,13 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	if o.Possible && len(o.Providers) == 0 {
 		return nil, "", userError(exitUsage, "for example: mxscope scan --provider microsoft --possible", "--possible needs --provider")
 	}
-	if o.Resume != "" && (o.Output != "" || o.Format != "table" && o.Format != "jsonl") {
-		return nil, "", userError(exitUsage, "--resume appends jsonl to the file it names", "--resume does not combine with --output or --format")
+	if o.Resume != "" && o.Format != "table" && o.Format != "jsonl" {
+		return nil, "", userError(exitUsage, "--resume carries on a jsonl report; -f jsonl is the only format it writes",
+			"--resume does not combine with -f %s", o.Format)
+	}
+	if o.Resume != "" && len(o.Providers) > 0 {
+		return nil, "", userError(exitUsage, "scan everything with --resume, then filter the report (jq, or a second scan with --provider)",
+			"--resume does not combine with --provider: a filtered report leaves out targets, which a resume would scan again")
 	}
 	if o.AllowUnchecked && failOn == "" {
 		return nil, "", userError(exitUsage, "--allow-unchecked loosens --fail-on SEVERITY", "--allow-unchecked without --fail-on")
@@ -169,6 +249,9 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 	}
 	if o.Resume != "" {
 		o.Format = "jsonl"
+		if o.Output == "" {
+			o.Output = o.Resume // carry on in place
+		}
 	}
 	if err := o.validateEvidence(); err != nil {
 		return nil, "", err
@@ -192,17 +275,44 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
-	var done map[string]bool
-	if o.Resume != "" {
-		if done, err = resumeState(o.Resume); err != nil {
+	dest, err := checkOutput(o.Output)
+	if err != nil {
+		return err
+	}
+	if o.Evidence != "" {
+		if _, err := checkOutput(o.Evidence); err != nil {
 			return err
 		}
+	}
+	sum := scanner.NewSummarizer()
+	if len(o.Providers) > 0 {
+		sum.Filter(o.Providers, o.Possible)
+	}
+	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
+	var resume *resumeState
+	var done map[string]bool
+	if o.Resume != "" {
+		// The resumed report's rows count in the summary and at the gate.
+		resume, err = readResume(o.Resume, func(r *scanner.Result) {
+			g.unchecked(r)
+			g.add(r)
+			sum.Add(r)
+		})
+		if err != nil {
+			return err
+		}
+		done = resume.done
 	}
 	src, err := openSource(io, o, done)
 	if err != nil {
 		return err
 	}
 	defer src.close()
+	if resume != nil {
+		if err := resume.check(io, src.hash, checks); err != nil {
+			return err
+		}
+	}
 
 	client, err := resolve.NewClient(resolve.Config{Servers: servers, Timeout: o.Timeout, Retries: o.Retries, QPS: o.QPS})
 	if err != nil {
@@ -218,25 +328,34 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		q, sopts.Record = evidence.Stamp(client), ev.record
 	}
 	sc := scanner.New(q, sopts)
-	if err := preflight(ctx, client, src.first, servers); err != nil {
+	err = preflight(ctx, client, src.first, servers)
+	if ctx.Err() != nil {
+		// Interrupted before the scan: nothing is written, and an earlier
+		// report stays as it was.
+		return interruptedEarly(io, o)
+	}
+	if err != nil {
 		return err
 	}
 	if o.Evidence != "" {
-		if err := ev.open(io, o.Evidence, evidence.Meta{
+		if err := ev.open(ctx, io, o.Evidence, evidence.Meta{
 			Tool: "mxscope", Version: toolVersion(), Catalog: cat.Version, Checks: checks.String(),
-			Resolvers: servers, Started: started, Targets: src.total,
+			Resolvers: servers, Started: started, Targets: src.total, TargetsSHA256: src.hash,
 		}); err != nil {
 			return err
 		}
 		defer ev.abort()
 	}
 
-	out, err := openOutput(io, o)
+	out, err := openOutput(ctx, io, dest)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interruptedEarly(io, o)
+		}
 		return err
 	}
 	defer out.Abort()
-	terminal := io.OutTTY && o.Output == "" && o.Resume == ""
+	terminal := io.OutTTY && dest == nil
 	w, err := report.New(o.Format, out, report.Options{
 		Terminal:  terminal,
 		Providers: o.Providers,
@@ -251,10 +370,27 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: started, Resolvers: servers,
-		Catalog: cat.Version, Checks: checks.String(),
+		Catalog: cat.Version, Checks: checks.String(), TargetsSHA256: src.hash,
 	}
-	if err := w.Begin(meta); err != nil {
-		return writeError(o, err)
+	begin := true
+	if resume != nil {
+		// The resumed report keeps its own meta line: the whole file is
+		// one scan, started when the first run started.
+		if m, ok := resume.oldMeta(src.hash); ok {
+			meta = m
+		} else {
+			begin = resume.meta == nil
+		}
+	}
+	if begin {
+		if err := w.Begin(meta); err != nil {
+			return writeError(o, err)
+		}
+	}
+	if resume != nil {
+		if err := resume.copyRows(out); err != nil {
+			return writeError(o, err)
+		}
 	}
 
 	if o.CPUProfile != "" {
@@ -271,12 +407,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		}
 		defer stop()
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
 	var scanned int
-	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	stopProgress := startProgress(io, o, sc, src.total)
 	var readErr error
 	scanErr := sc.Scan(ctx, src.seq(&readErr), func(r *scanner.Result) error {
@@ -310,17 +441,28 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if readErr != nil {
 		return userError(exitError, "", "reading targets: %s", readErr)
 	}
+	if interrupted && scanned == 0 && out.temporary() {
+		out.Abort()
+		return interruptedEarly(io, o)
+	}
 	if err := ev.commit(!interrupted); err != nil {
 		return ev.writeError(err)
 	}
-	if err := w.End(sum.Summary()); err != nil {
+	s := sum.Summary()
+	s.Partial = interrupted
+	if err := w.End(s); err != nil {
 		return writeError(o, err)
+	}
+	if interrupted && o.Format == "csv" && out.temporary() {
+		// A CSV cannot say it is partial: it goes beside the report it
+		// was to be, so that a file of that name is always complete.
+		out.redirect(partialName(dest.path))
 	}
 	if err := out.Commit(); err != nil {
 		return writeError(o, err)
 	}
 	if interrupted {
-		fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %d of %d targets\n", scanned, src.total)
+		interruptMessage(io, o, out, scanned, src)
 		return &cliError{code: exitInterrupted}
 	}
 	return g.verdict(io)
@@ -334,6 +476,49 @@ func (o *scanOptions) findingsWanted(total int) bool {
 		return o.Findings
 	}
 	return total <= 10
+}
+
+// interruptedEarly is an interrupt before any target was scanned: nothing
+// was written, and an earlier report is as it was.
+func interruptedEarly(io *streams, o *scanOptions) error {
+	msg := "interrupted before any target was scanned"
+	if o.Output != "" && o.Output != "-" {
+		msg += "; " + o.Output + " is as it was"
+	}
+	fmt.Fprintf(io.Err, "mxscope: %s\n", report.Clean(msg))
+	return &cliError{code: exitInterrupted}
+}
+
+// interruptMessage says what an interrupted scan wrote and how to carry on.
+func interruptMessage(io *streams, o *scanOptions, out *output, n int, src *source) {
+	left := fmt.Sprintf("%d of %d targets", n, src.total)
+	if src.total != src.all {
+		left = fmt.Sprintf("%d of the %d targets not yet in %s", n, src.total, o.Resume)
+	}
+	where, mark := "standard output", "marked partial"
+	if o.Format == "csv" {
+		mark = "a CSV cannot say it is partial"
+	}
+	if out.dest != nil {
+		where = out.dest.name
+		if out.to != "" && out.to != out.dest.path {
+			where = out.to
+			mark += "; " + out.dest.name + " is as it was"
+		}
+	}
+	fmt.Fprintf(io.Err, "mxscope: interrupted: wrote %s to %s (%s)\n", left, report.Clean(where), report.Clean(mark))
+	switch {
+	case o.Format == "jsonl" && out.dest != nil && o.commandLine != nil:
+		if cmd, ok := shellCommand(append(o.commandLine, "--resume", o.Output)); ok {
+			fmt.Fprintf(io.Err, "hint: carry on with: %s\n", cmd)
+		} else {
+			fmt.Fprintf(io.Err, "hint: carry on with the same command and --resume %s\n", report.Clean(o.Output))
+		}
+	case o.Format == "jsonl" && out.dest != nil:
+		fmt.Fprintf(io.Err, "hint: carry on with the same command and --resume %s\n", report.Clean(o.Output))
+	default:
+		fmt.Fprintf(io.Err, "hint: a scan written with -f jsonl -o FILE can be carried on after an interruption with --resume FILE\n")
+	}
 }
 
 func writeError(o *scanOptions, err error) error {
@@ -358,14 +543,23 @@ func loadCatalog(path string) (*providers.Catalog, error) {
 
 func catalogVersion() string { return providers.Default().Version }
 
+// checkProviderIDs lower-cases ids in place (ids are lower case; users
+// type "Microsoft") and refuses one the catalog does not know, suggesting
+// what it may have meant.
 func checkProviderIDs(cat *providers.Catalog, ids []string) error {
-	for _, id := range ids {
+	for i, id := range ids {
+		id = strings.ToLower(id)
+		ids[i] = id
 		switch id {
 		case scanner.ProviderSelfHosted, scanner.ProviderUnknown, scanner.ProviderNone:
 			continue
 		}
 		if !cat.HasID(id) {
-			return userError(exitUsage, "'mxscope providers' lists the ids", "unknown provider id %q", id)
+			hint := "'mxscope providers' lists the ids"
+			if s := suggestProvider(cat, id); len(s) > 0 {
+				hint = fmt.Sprintf("did you mean %s? %s", strings.Join(s, " or "), hint)
+			}
+			return userError(exitUsage, hint, "unknown provider id %q", id)
 		}
 	}
 	return nil
@@ -385,7 +579,18 @@ func keepForProviders(r *scanner.Result, ids []string, possible bool) bool {
 	return len(r.Match) > 0
 }
 
+// envResolver names the resolvers to use when no --resolver is given:
+// addresses separated by commas or spaces.
+const envResolver = "MXSCOPE_RESOLVER"
+
+// resolverAddrs returns the servers named by --resolver, else by
+// MXSCOPE_RESOLVER, else the system's.
 func resolverAddrs(flags []string) ([]string, error) {
+	from := "" // where the addresses came from, for messages
+	if len(flags) == 0 {
+		flags = strings.FieldsFunc(os.Getenv(envResolver), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		from = envResolver + ": "
+	}
 	if len(flags) == 0 {
 		s, err := resolve.SystemServers()
 		if err != nil {
@@ -397,7 +602,7 @@ func resolverAddrs(flags []string) ([]string, error) {
 	for _, f := range flags {
 		s, err := resolve.ParseServer(f)
 		if err != nil {
-			return nil, userError(exitUsage, "a resolver is host, host:port or [v6]:port", "%s", err)
+			return nil, userError(exitUsage, "a resolver is host, host:port or [v6]:port", "%s%s", from, err)
 		}
 		out = append(out, s)
 	}

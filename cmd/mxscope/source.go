@@ -21,11 +21,14 @@ type source struct {
 	name  string           // for messages: the file name, "stdin" or "argument"
 	path  string           // the file to stream; "" for command-line domains
 	args  []targets.Target // command-line domains
-	skip  map[string]bool  // targets already done (--resume)
+	skip  map[string]bool  // keys of the targets already done (--resume; see resumeKeys)
 	total int              // targets to scan, after skip
+	all   int              // targets in the list
+	hash  string           // the list's SHA-256 (listHash)
 	keys  []string         // label keys in first-seen order
 	first string           // the first valid domain, for the preflight question
 	temp  bool             // path is a spooled copy of stdin, removed by close
+	lines bool             // path holds one domain per line, not YAML (stdin only)
 }
 
 var errStopped = errors.New("scan stopped reading targets")
@@ -49,12 +52,16 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 			return nil, userError(exitError, "", "reading targets from stdin: %s", err)
 		}
 		src.path, src.temp = path, true
+		src.lines = isLineList(path)
 	default:
 		src.name, src.path = o.Targets, o.Targets
 	}
 	seen := map[string]bool{}
+	keys, hash := &resumeKeys{}, newListHash()
 	err := src.each(func(t targets.Target) error {
-		if src.skip[resumeKey(t)] {
+		src.all++
+		hash.add(t)
+		if src.skip[keys.target(t)] {
 			return nil
 		}
 		src.total++
@@ -83,11 +90,12 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
 	case err != nil:
 		src.close()
-		return nil, userError(exitError, "", "%s", err)
-	case src.total == 0 && len(skip) == 0:
+		return nil, userError(exitError, targetsHint(src, err), "%s", report.Clean(err.Error()))
+	case src.all == 0:
 		src.close()
 		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
 	}
+	src.hash = hash.sum()
 	return src, nil
 }
 
@@ -106,15 +114,46 @@ func (s *source) each(yield func(targets.Target) error, warn func(targets.Warnin
 		return err
 	}
 	defer f.Close()
+	if s.lines {
+		return targets.StreamLines(f, s.name, yield, warn)
+	}
 	return targets.Stream(f, s.name, yield, warn)
+}
+
+// isLineList reports whether the file at path is a list of domains one
+// per line rather than YAML (targets.IsLineList).
+func isLineList(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	ok, _ := targets.IsLineList(f)
+	return ok
+}
+
+// targetsHint says what a targets file should look like, when reading it
+// failed for its shape or its YAML.
+func targetsHint(src *source, err error) string {
+	const yamlList = "a targets file is YAML: a list with one \"- example.com\" per line, or a map with targets: holding that list (README, \"Targets file\")"
+	switch {
+	case errors.Is(err, targets.ErrEmpty):
+		return "the file holds no targets; " + yamlList
+	case !errors.Is(err, targets.ErrShape) && !errors.Is(err, targets.ErrSyntax):
+		return ""
+	case src.path != "" && !src.temp && isLineList(src.path):
+		return fmt.Sprintf("this file lists one domain per line, which is not YAML: put \"- \" before each domain, or pipe it in: mxscope scan -t - < %s", src.path)
+	}
+	return yamlList
 }
 
 // seq streams the targets to scan; a read error (the file changed between
 // the passes) is stored in *errp.
 func (s *source) seq(errp *error) iter.Seq[targets.Target] {
 	return func(yield func(targets.Target) bool) {
+		keys := &resumeKeys{}
 		err := s.each(func(t targets.Target) error {
-			if s.skip[resumeKey(t)] {
+			if s.skip[keys.target(t)] {
 				return nil
 			}
 			if !yield(t) {

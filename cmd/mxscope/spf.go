@@ -68,7 +68,7 @@ such as no resolver answering, or 2, a usage error).`,
 	f.StringVar(&o.Sender, "sender", "", "the envelope sender (MAIL FROM); default postmaster@DOMAIN")
 	f.StringVar(&o.Helo, "helo", "", "the sending server's HELO name, for the %{h} macro")
 	f.StringVarP(&o.Format, "format", "f", "text", "output format: "+strings.Join(report.SPFCheckFormats, " | "))
-	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: the system's resolvers)")
+	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: $MXSCOPE_RESOLVER, else the system's resolvers)")
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
 	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
 	_ = c.MarkFlagRequired("ip")
@@ -77,6 +77,7 @@ such as no resolver answering, or 2, a usage error).`,
 }
 
 func runSPF(ctx context.Context, io *streams, o *spfOptions) error {
+	o.Format = strings.ToLower(o.Format)
 	if !slices.Contains(report.SPFCheckFormats, o.Format) {
 		return userError(exitUsage, "formats: "+strings.Join(report.SPFCheckFormats, ", "), "unknown format %q", o.Format)
 	}

@@ -85,6 +85,9 @@ type Meta struct {
 	Targets       int       `json:"targets"`   // targets the scan set out to look at
 	Window        int       `json:"window"`
 	WindowBytes   int       `json:"window_bytes"`
+	// TargetsSHA256 is the scan report's targets_sha256 (scanner.Meta),
+	// so that a replay's report identifies the same targets list.
+	TargetsSHA256 string `json:"targets_sha256,omitempty"`
 }
 
 // End is the last line. A file without one was cut short.

@@ -82,6 +82,9 @@ func (m *markdown) Write(r *scanner.Result) error {
 func (m *markdown) End(s scanner.Summary) error {
 	w := m.out
 	w.WriteString("\n")
+	if s.Partial {
+		fmt.Fprintf(w, "**Partial report:** %s\n\n", mdEscape(partialNote(s)))
+	}
 	m.findings.WriteTo(w)
 	w.WriteString("## Providers\n\n")
 	fmt.Fprintf(w, "Targets: %s.\n", mdEscape(targetsLine(s)))

@@ -354,3 +354,8 @@ func matchLines(s scanner.Summary) []string {
 func tenantLine(g scanner.TenantGroup) string {
 	return g.Provider + " tenant " + g.Tenant + ": " + strings.Join(g.Domains, ", ")
 }
+
+// partialNote is what a text report says when the scan was interrupted.
+func partialNote(s scanner.Summary) string {
+	return fmt.Sprintf("PARTIAL: the scan was interrupted after %d targets; this report leaves out the targets it did not reach.", s.Targets)
+}

@@ -155,6 +155,9 @@ func (t *table) End(s scanner.Summary) error {
 			t.out.WriteString("(" + n + ")\n")
 		}
 	}
+	if s.Partial {
+		fmt.Fprintf(t.out, "\n%s\n", partialNote(s))
+	}
 	if t.opt.Findings {
 		t.out.WriteString("\nFindings and fixes:\n")
 		if t.nfound == 0 {

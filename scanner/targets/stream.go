@@ -49,8 +49,22 @@ import (
 // MaxStreamSize caps the input of Stream. The memory Stream needs does not
 // grow with the file, apart from the dedupe set (15 to 30 bytes per
 // distinct domain), but a file it cannot stream (see Stream) is parsed
-// whole, which needs some twenty times the file, and is limited to MaxSize.
+// whole, and is limited to MaxWholeSize and MaxWholeNodes.
 const MaxStreamSize = 256 << 20
+
+// Limits of a document parsed whole, which yaml.v3 holds as a tree of some
+// 170 bytes a node (measured: 9 times the text for a flow list of domains,
+// 80 times for one of one-letter entries) until its last target is read:
+// with these the tree stays under 64 MiB and the text under 16 MiB, so a
+// scan stays within mxscope's 256 MiB whatever shape its targets file has.
+// nodeBound counts the nodes from the bytes, before parsing; a flow list of
+// plain domains may hold some 190,000 of them, one of maps with two keys
+// some 28,000. A larger file is refused with a message that says to write
+// one entry per line, which is read in constant memory.
+const (
+	MaxWholeSize  = 16 << 20
+	MaxWholeNodes = 64 << 20 / 170
+)
 
 const (
 	// maxLine caps a line of a streamed file; a longer one (a flow list on
@@ -65,7 +79,8 @@ const (
 // config holds the limits of stream, so that tests can make them small.
 type config struct {
 	limit      int64 // the most input read
-	wholeLimit int64 // the most input parsed as a whole document
+	wholeLimit int64 // the most input parsed as a whole document...
+	wholeNodes int   // ...and the most YAML nodes it may hold (nodeBound)
 	runItems   int   // entries per yaml.v3 parse of the list...
 	runBytes   int   // ...and bytes
 	spoolMem   int   // an unseekable input is kept in memory up to this size
@@ -73,7 +88,8 @@ type config struct {
 
 var defaultConfig = config{
 	limit:      MaxStreamSize,
-	wholeLimit: MaxSize,
+	wholeLimit: MaxWholeSize,
+	wholeNodes: MaxWholeNodes,
 	runItems:   1000,
 	runBytes:   256 << 10,
 	spoolMem:   8 << 20,
@@ -92,9 +108,9 @@ var defaultConfig = config{
 // Entries may take several lines, defaults: may come before or after the
 // list, and other keys may hold up to 1 MiB. Anything else (a flow list, a
 // line longer than 64 KiB, an entry larger than 1 MiB, an alias to an
-// anchor in another entry, YAML directives, line breaks other than LF and
-// CRLF) is parsed as a whole document, as Parse does, and is then limited
-// to MaxSize. Stream reads r twice: it seeks back when r is a regular file
+// anchor in another entry, YAML directives, line breaks other than LF, CRLF
+// and CR) is parsed as a whole document, as Parse does, and is then limited
+// to MaxWholeSize bytes and MaxWholeNodes nodes. Stream reads r twice: it seeks back when r is a regular file
 // or another io.Seeker, and otherwise copies r to memory or, beyond 8 MiB,
 // to a temporary file.
 func Stream(r io.Reader, name string, yield func(Target) error, warn func(Warning)) error {
@@ -151,7 +167,7 @@ func (f *fallback) Error() string { return f.why }
 func (c config) stream(r io.Reader, name string, yield func(Target) error, warn func(Warning)) (string, error) {
 	src, pass1 := c.replay(r)
 	defer src.close()
-	l, err := survey(pass1, c.limit)
+	l, err := survey(newCRReader(pass1), c.limit)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
@@ -173,15 +189,64 @@ func (c config) stream(r io.Reader, name string, yield func(Target) error, warn 
 			return fb.why, fb.err
 		}
 		return fb.why, &FileError{Name: name, Line: fb.line, Err: ErrTooLarge,
-			Msg: fmt.Sprintf("larger than %d MiB, the most for a file that is not read as a block list (%s)",
+			Msg: fmt.Sprintf("larger than %d MiB, the most for a file that is not read as a block list (%s); write one entry per line (- example.com)",
 				c.wholeLimit>>20, fb.why)}
 	}
 	data, err := src.readAll(l.size)
 	if err != nil {
 		return fb.why, fmt.Errorf("%s: %w", name, err)
 	}
+	if n := nodeBound(data); n > c.wholeNodes {
+		if fb.err != nil {
+			return fb.why, fb.err
+		}
+		return fb.why, &FileError{Name: name, Line: fb.line, Err: ErrTooLarge,
+			Msg: fmt.Sprintf("too many entries for a file that is not read as a block list (%s): "+
+				"such a file is parsed whole, and this one could hold up to %d YAML nodes, more than the %d that fit in mxscope's memory; "+
+				"write one entry per line (- example.com)", fb.why, n, c.wholeNodes)}
+	}
 	out.restart()
 	return fb.why, parseDocument(data, name, out)
+}
+
+// nodeBound returns a bound on the number of nodes yaml.v3 builds for
+// data, counted from its bytes without parsing it: parsed whole, a
+// document costs some 170 bytes a node, 80 times its size for a flow list
+// of one-letter entries. Every node is a scalar with text of its own (a
+// run of bytes other than blanks and indicators), an alias (a run too), a
+// flow collection ([ or {), or a node an indicator makes: a "- " entry (a
+// null, or the block sequence it starts: 2), a ':' or '?' (the block
+// mapping it starts, a null key, a null value: 3), a ',' or a closing
+// bracket (the null value of a key without one: 1).
+func nodeBound(data []byte) int {
+	n, inRun := 2, false // the document, and a null one
+	for i, c := range data {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			inRun = false
+			continue
+		case '[', '{', ']', '}', ',':
+			n++
+		case ':', '?':
+			n += 3
+		case '-':
+			if i+1 == len(data) || bytes.IndexByte([]byte(" \t\n\r,[]{}"), data[i+1]) >= 0 {
+				n += 2
+				break
+			}
+			if !inRun {
+				n, inRun = n+1, true
+			}
+			continue
+		default:
+			if !inRun {
+				n, inRun = n+1, true
+			}
+			continue
+		}
+		inRun = false
+	}
+	return n
 }
 
 // layout is what the survey found.
@@ -391,7 +456,7 @@ func (c config) streamList(src *replay, l *layout, name string, out *sink) error
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	br := bufio.NewReaderSize(io.LimitReader(r, l.listLen), maxLine)
+	br := bufio.NewReaderSize(io.LimitReader(newCRReader(r), l.listLen), maxLine)
 	b := &batcher{c: c, p: p, out: out, name: name, ind: l.ind}
 	for line := l.headLines + 1; ; line++ {
 		raw, err := br.ReadSlice('\n')
@@ -429,17 +494,17 @@ func skeleton(p *parser, l *layout) error {
 	text.Write(l.tail)
 	at := l.headLines + 1 // the placeholder's line
 	fail := func(err error) error {
-		// A syntax error of yaml.v3 mostly names the line before the
-		// problem: line at is then the first line of the tail.
-		if fe, ok := err.(*FileError); ok && (fe.Line > at || fe.Line == at && fe.Err == ErrSyntax) {
+		// A line after the placeholder is a line of the tail.
+		if fe, ok := err.(*FileError); ok && fe.Line > at {
 			fe.Line += l.listLines - 1
 		}
 		return &fallback{why: "the text around the list: " + err.Error(), err: err}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(text.Bytes()))
+	cr := &countingReader{r: bytes.NewReader(text.Bytes())}
+	dec := yaml.NewDecoder(cr)
 	var doc yaml.Node
 	if err := decode(dec, &doc); err != nil {
-		return fail(syntaxError(p.name, text.Bytes(), err))
+		return fail(syntaxError(p.name, text.Bytes(), err, cr.n))
 	}
 	var next yaml.Node
 	switch err := decode(dec, &next); {
@@ -447,7 +512,7 @@ func skeleton(p *parser, l *layout) error {
 		return fail(&FileError{Name: p.name, Line: next.Line, Err: ErrShape,
 			Msg: "a second YAML document; a targets file holds one"})
 	case !errors.Is(err, io.EOF):
-		return fail(syntaxError(p.name, text.Bytes(), err))
+		return fail(syntaxError(p.name, text.Bytes(), err, cr.n))
 	}
 	list, err := p.top(&doc)
 	if err != nil {
@@ -541,7 +606,8 @@ func (b *batcher) flush() error {
 	if len(b.run) <= 1 {
 		return nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b.run))
+	cr := &countingReader{r: bytes.NewReader(b.run)}
+	dec := yaml.NewDecoder(cr)
 	var doc, next yaml.Node
 	err := decode(dec, &doc)
 	if err == nil {
@@ -552,13 +618,12 @@ func (b *batcher) flush() error {
 		}
 	}
 	if err != nil {
-		fe := syntaxError(b.name, b.run, err).(*FileError)
+		fe := syntaxError(b.name, b.run, err, cr.n).(*FileError)
 		if fe.Line > 0 {
 			fe.Line += b.runLine - 2
 		}
 		if strings.Contains(fe.Msg, "unknown anchor") {
-			fe.Msg += fmt.Sprintf(" (a file larger than %d MiB is read entry by entry: an alias must refer to an anchor in its own entry)",
-				b.c.wholeLimit>>20)
+			fe.Msg += " (a file too large to parse whole is read entry by entry: an alias must refer to an anchor in its own entry)"
 		}
 		return &fallback{why: fmt.Sprintf("the entries from line %d alone: %v", b.runLine, err), line: fe.Line, err: fe}
 	}
@@ -638,10 +703,13 @@ func (s *replay) from(off int64) (io.Reader, error) {
 	return bytes.NewReader(s.mem[min(off, int64(len(s.mem))):]), nil
 }
 
-// readAll returns the first size bytes of the input.
+// readAll returns the first size bytes of the input, lone CRs made LFs
+// (see crReader).
 func (s *replay) readAll(size int64) ([]byte, error) {
 	if s.rs == nil && s.file == nil {
-		return s.mem[:size], nil
+		data := s.mem[:size]
+		crToLF(data)
+		return data, nil
 	}
 	r, err := s.from(0)
 	if err != nil {
@@ -649,7 +717,46 @@ func (s *replay) readAll(size int64) ([]byte, error) {
 	}
 	data := make([]byte, size)
 	_, err = io.ReadFull(r, data)
+	crToLF(data)
 	return data, err
+}
+
+// crReader turns each lone CR (one not followed by LF) into an LF. YAML
+// reads a lone CR as a line break, exactly as it reads LF, and counts its
+// lines the same way, so the document is unchanged; but the survey and the
+// batches cut the input at LFs, and a file with old Mac line breaks can
+// then be streamed rather than parsed whole. CRLF stays CRLF, and no byte
+// moves.
+type crReader struct{ br *bufio.Reader }
+
+func newCRReader(r io.Reader) io.Reader { return &crReader{br: bufio.NewReader(r)} }
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.br.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] != '\r' {
+			continue
+		}
+		next := byte(0)
+		if i+1 < n {
+			next = p[i+1]
+		} else if b, perr := c.br.Peek(1); perr == nil {
+			next = b[0]
+		}
+		if next != '\n' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// crToLF is crReader for text in memory.
+func crToLF(data []byte) {
+	for i, c := range data {
+		if c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+			data[i] = '\n'
+		}
+	}
 }
 
 func (s *replay) close() {

@@ -28,8 +28,8 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -60,9 +60,9 @@ func (w Warning) String() string {
 	return w.File + ":" + strconv.Itoa(w.Line) + ": " + w.Msg
 }
 
-// MaxSize caps the input of Parse and LoadFile, which hold every target,
-// and of a file that Stream must parse whole: 64 MiB is some 1,000,000
-// entries with labels.
+// MaxSize caps the input of Parse and LoadFile, which hold every target:
+// 64 MiB is some 1,000,000 entries with labels. A file they must parse
+// whole is limited as Stream limits it (MaxWholeSize, MaxWholeNodes).
 const MaxSize = 64 << 20
 
 const (
@@ -172,13 +172,14 @@ func Parse(r io.Reader, name string) ([]Target, []Warning, error) {
 // Stream falls back to for what it cannot stream; its memory is some twenty
 // times the size of data.
 func parseDocument(data []byte, name string, out *sink) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	cr := &countingReader{r: bytes.NewReader(data)}
+	dec := yaml.NewDecoder(cr)
 	var doc yaml.Node
 	if err := decode(dec, &doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return &FileError{Name: name, Msg: "no targets: the file is empty", Err: ErrEmpty}
 		}
-		return syntaxError(name, data, err)
+		return syntaxError(name, data, err, cr.n)
 	}
 	var next yaml.Node
 	switch err := decode(dec, &next); {
@@ -186,7 +187,7 @@ func parseDocument(data []byte, name string, out *sink) error {
 		return &FileError{Name: name, Line: next.Line, Err: ErrShape,
 			Msg: "a second YAML document; a targets file holds one"}
 	case !errors.Is(err, io.EOF):
-		return syntaxError(name, data, err)
+		return syntaxError(name, data, err, cr.n)
 	}
 
 	p := newParser(name, int64(len(data)))
@@ -334,13 +335,33 @@ func FromArgs(args []string) ([]Target, []Warning) {
 // setDomain normalises s into t.
 func (t *Target) setDomain(s string) {
 	ascii, unicode, err := Normalize(s)
+	if err != nil && len(ascii) > maxName {
+		ascii, unicode = "", "" // no domain: shown, capped, as the input
+	}
 	t.Domain, t.Unicode = ascii, unicode
 	if err != nil {
 		t.Invalid = err.Error()
 	}
 	if s != ascii {
-		t.Input = s
+		t.Input = capInput(s)
 	}
+}
+
+// maxInput caps Target.Input: the entry as written is echoed into every
+// output to show what was meant, and a 50 MB scalar must not be.
+const maxInput = 512
+
+// capInput cuts s to maxInput bytes, at a character boundary, and marks
+// the cut with "…".
+func capInput(s string) string {
+	if len(s) <= maxInput {
+		return s
+	}
+	cut := maxInput
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.Clone(s[:cut]) + "…"
 }
 
 // decode is dec.Decode, with a panic inside the YAML library (none is known;
@@ -353,42 +374,6 @@ func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 		}
 	}()
 	return dec.Decode(n)
-}
-
-var lineRE = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// syntaxError turns a yaml error into "name:line: yaml: msg". The reader's
-// errors (control characters, invalid UTF-8) carry no line; it is found by
-// looking for the offending byte.
-func syntaxError(name string, data []byte, err error) error {
-	msg := err.Error()
-	line := 0
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = "yaml: " + msg[len(m[0]):]
-	} else {
-		line = badByteLine(data)
-	}
-	return &FileError{Name: name, Line: line, Msg: msg, Err: ErrSyntax}
-}
-
-// badByteLine returns the line of the first byte YAML does not accept
-// (invalid UTF-8 or a control character), or 0.
-func badByteLine(data []byte) int {
-	line := 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		switch {
-		case r == '\n':
-			line++
-		case r == utf8.RuneError && size <= 1,
-			r < 0x20 && r != '\t' && r != '\r',
-			r == 0x7f, 0x80 <= r && r <= 0x9f && r != 0x85, r == 0xfffe, r == 0xffff:
-			return line
-		}
-		i += size
-	}
-	return 0
 }
 
 // parser holds what is shared by the entries of one file.
@@ -541,13 +526,13 @@ func (p *parser) inherit(t *Target) {
 func (t *Target) scalarDomain(n *yaml.Node) {
 	switch n.ShortTag() {
 	case "!!null":
-		t.Input = n.Value
+		t.Input = capInput(n.Value)
 		t.Invalid = "empty entry"
 	case "!!int", "!!float":
-		t.Input = n.Value
+		t.Input = capInput(n.Value)
 		t.Invalid = "a number, not a domain"
 	case "!!bool":
-		t.Input = n.Value
+		t.Input = capInput(n.Value)
 		t.Invalid = "a boolean, not a domain"
 	default:
 		t.setDomain(n.Value)

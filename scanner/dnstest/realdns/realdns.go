@@ -12,7 +12,8 @@
 //   - no query ever leaves the machine: unbound sends only from 127.0.0.1,
 //     answers REFUSED at once for names outside its stub zones, and has a
 //     stub for the root so that it never consults the built-in root hints;
-//   - a missing daemon skips the test with a message naming the packages.
+//   - a missing daemon skips the test with a message naming the package,
+//     recorded for `make test` to report, or fails it in CI (Require).
 //
 // Besides the daemons it offers a lossy UDP proxy (drop and delay, with a
 // lossless TCP relay on the same port) and a black hole that accepts queries
@@ -47,20 +48,15 @@ const (
 // port was taken in the meantime); the start is tried again on a new port.
 var errExited = errors.New("realdns: daemon exited while starting")
 
-// Find returns the path of the named daemon, looked up in PATH, then
-// /usr/sbin and /sbin (Debian installs nsd, unbound and knotd there,
-// outside a normal user's PATH). It skips the test when the daemon is not
-// installed.
+// Find returns the path of the named daemon; see Require, which it is.
 func Find(tb testing.TB, name string) string {
 	tb.Helper()
-	if p, ok := lookup(name); ok {
-		return p
-	}
-	tb.Skipf("integration: %s not installed (apt-get install unbound nsd knot)", name)
-	return ""
+	return Require(tb, name)
 }
 
-// lookup is Find without the skip.
+// lookup finds the named program in PATH, then /usr/sbin and /sbin
+// (Debian installs nsd, unbound and knotd there, outside a normal user's
+// PATH).
 func lookup(name string) (string, bool) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, true

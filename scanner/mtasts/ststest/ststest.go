@@ -134,7 +134,10 @@ func (hs Hosts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(resp.Delay):
 		case <-r.Context().Done():
-			return
+			// The client gave up: send nothing at all. Returning would
+			// let the server write an empty 200, which a client still
+			// reading could take for a policy served without a type.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	switch resp.ContentType {

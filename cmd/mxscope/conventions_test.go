@@ -1,0 +1,198 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestHintsNameTheCommand(t *testing.T) {
+	tests := []struct {
+		args       []string
+		msg, hint  string
+		unexpected string
+	}{
+		{[]string{"scna"}, `unknown command "scna" for "mxscope"`, "hint: did you mean 'mxscope scan'? see 'mxscope --help'", "Did you mean"},
+		{[]string{"--bogus"}, "unknown flag: --bogus", "hint: see 'mxscope --help'", "mxscope mxscope"},
+		{[]string{"scan", "--bogus"}, "unknown flag: --bogus", "hint: see 'mxscope scan --help'", ""},
+		{[]string{"scan", "--checks"}, "flag needs an argument: --checks", "hint: see 'mxscope scan --help'", ""},
+		{[]string{"providers", "extra"}, `unknown command "extra" for "mxscope providers"`, "hint: see 'mxscope providers --help'", ""},
+		{[]string{"spf"}, "accepts 1 arg(s), received 0", "hint: see 'mxscope spf --help'", ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := mxscope(t, "", false, tt.args...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d; want %d", r.code, exitUsage)
+			}
+			want := "mxscope: " + tt.msg + "\n" + tt.hint + "\n"
+			if r.stderr != want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+			}
+			if strings.Contains(r.stderr, "  --help") || tt.unexpected != "" && strings.Contains(r.stderr, tt.unexpected) {
+				t.Errorf("stderr %q names no command or repeats one", r.stderr)
+			}
+		})
+	}
+}
+
+func TestVersionFlagMatchesVersionCommand(t *testing.T) {
+	flag := mxscope(t, "", false, "--version")
+	cmd := mxscope(t, "", false, "version")
+	if flag.code != exitOK || flag.stdout != cmd.stdout || !strings.HasPrefix(flag.stdout, "mxscope test (catalog ") {
+		t.Errorf("--version: exit %d, %q; version: %q", flag.code, flag.stdout, cmd.stdout)
+	}
+}
+
+func TestFormatsProvidersAndChecksIgnoreCase(t *testing.T) {
+	srv := world(t)
+	r := mxscope(t, "", false, "scan", "-f", "CSV", "-p", "Microsoft", "--checks", "MX,SPF,DMARC,Mailbox", "--resolver", srv.Addr(), "campaign.example", "rival.example")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "domain,") || !strings.HasPrefix(lines[1], "campaign.example,") {
+		t.Errorf("-f CSV -p Microsoft gave:\n%s\nwant a CSV header and campaign.example", r.stdout)
+	}
+	if r := mxscope(t, "", false, "providers", "-f", "JSONL"); r.code != exitOK || !strings.HasPrefix(r.stdout, "{") {
+		t.Errorf("providers -f JSONL: exit %d, %.40q", r.code, r.stdout)
+	}
+}
+
+func TestUnknownProviderSuggestsWhatWasMeant(t *testing.T) {
+	tests := []struct{ typed, hint string }{
+		{"microsft", "hint: did you mean microsoft? 'mxscope providers' lists the ids"},
+		{"Goggle", "hint: did you mean google?"},
+		{"proof", "hint: did you mean proofpoint?"},
+		{"self-hosteed", "hint: did you mean self-hosted?"},
+		{"zzzzzzzz", "hint: 'mxscope providers' lists the ids"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			r := mxscope(t, "", false, "scan", "-p", tt.typed, "x.example")
+			if r.code != exitUsage || !strings.Contains(r.stderr, `unknown provider id "`+strings.ToLower(tt.typed)+`"`) || !strings.Contains(r.stderr, tt.hint) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.hint)
+			}
+		})
+	}
+}
+
+func TestResolverFromTheEnvironment(t *testing.T) {
+	srv := world(t)
+	t.Setenv(envResolver, srv.Addr())
+	r := mxscope(t, "", false, "scan", "-f", "jsonl", "campaign.example")
+	if r.code != exitOK || !strings.Contains(r.stdout, `"resolvers":["`+srv.Addr()+`"]`) || !strings.Contains(r.stdout, `"domain":"campaign.example"`) {
+		t.Errorf("exit %d; want the scan through $%s:\n%s%s", r.code, envResolver, r.stdout, r.stderr)
+	}
+
+	for _, list := range []string{"127.0.0.1:5353,[::1]:53", "127.0.0.1:5353 [::1]:53", " 127.0.0.1:5353 , [::1]:53 "} {
+		t.Setenv(envResolver, list)
+		got, err := resolverAddrs(nil)
+		if err != nil || !slices.Equal(got, []string{"127.0.0.1:5353", "[::1]:53"}) {
+			t.Errorf("%s=%q: got %v, %v; want both servers", envResolver, list, got, err)
+		}
+	}
+	// --resolver wins over the environment.
+	got, err := resolverAddrs([]string{"192.0.2.1"})
+	if err != nil || !slices.Equal(got, []string{"192.0.2.1:53"}) {
+		t.Errorf("--resolver with %s set: got %v, %v", envResolver, got, err)
+	}
+	t.Setenv(envResolver, "[::1")
+	if r := mxscope(t, "", false, "scan", "x.example"); r.code != exitUsage || !strings.Contains(r.stderr, envResolver+": ") {
+		t.Errorf("a bad %s: exit %d, %q; want exit 2 naming the variable", envResolver, r.code, r.stderr)
+	}
+}
+
+func TestChecksComplete(t *testing.T) {
+	tests := []struct {
+		typed string
+		want  []string
+	}{
+		{"", []string{"all", "mx", "addr", "spf", "dmarc", "mta-sts", "tls-rpt", "mailbox"}},
+		{"m", []string{"mx", "mta-sts", "mailbox"}},
+		{"mx,s", []string{"mx,spf"}},
+		{"mx,spf,", []string{"mx,spf,addr", "mx,spf,dmarc", "mx,spf,mta-sts", "mx,spf,tls-rpt", "mx,spf,mailbox"}},
+	}
+	for _, tt := range tests {
+		r := mxscope(t, "", false, "__complete", "scan", "--checks", tt.typed)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		got, directive := lines[:len(lines)-1], lines[len(lines)-1]
+		// Other checks may be added later; the ones listed here must be offered, in order.
+		var kept []string
+		for _, g := range got {
+			if slices.Contains(tt.want, g) {
+				kept = append(kept, g)
+			}
+		}
+		if !slices.Equal(kept, tt.want) || directive != ":6" {
+			t.Errorf("--checks %q completes to %v (%s); want %v with no space and no file names (:6)", tt.typed, got, directive, tt.want)
+		}
+		for _, g := range got {
+			if !strings.HasPrefix(g, tt.typed) {
+				t.Errorf("--checks %q offers %q", tt.typed, g)
+			}
+		}
+	}
+}
+
+func TestStdinTakesOneDomainPerLine(t *testing.T) {
+	srv := world(t)
+	r := mxscope(t, "# campaigns\ncampaign.example\r\nRival.Example   # the other one\n\nnot a domain\n", false,
+		"scan", "-t", "-", "-f", "jsonl", "--resolver", srv.Addr())
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row struct {
+			Type, Domain, Status string
+			Line                 int
+		}
+		json.Unmarshal([]byte(line), &row)
+		if row.Type == "" {
+			got = append(got, fmt.Sprintf("%d:%s:%s", row.Line, row.Domain, row.Status))
+		}
+	}
+	if want := []string{"2:campaign.example:ok", "3:rival.example:ok", "5::invalid"}; !slices.Equal(got, want) {
+		t.Errorf("rows %v; want %v", got, want)
+	}
+	if !strings.Contains(r.stderr, "stdin:5: invalid entry") {
+		t.Errorf("stderr does not name the invalid line: %s", r.stderr)
+	}
+	// YAML on stdin still reads as YAML.
+	if r := mxscope(t, "- campaign.example\n- rival.example\n", false, "scan", "-t", "-", "-f", "csv", "--resolver", srv.Addr()); r.code != exitOK || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("YAML on stdin: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestTargetsFileHints(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	yamlHint := `hint: a targets file is YAML: a list with one "- example.com" per line, or a map with targets: holding that list (README, "Targets file")`
+	lines := write("domains.txt", "campaign.example\nrival.example\n")
+	tests := []struct {
+		name, path, msg, hint string
+	}{
+		{"empty", write("empty.yaml", ""), "empty.yaml: no targets: the file is empty", `hint: the file holds no targets; a targets file is YAML`},
+		{"one domain per line", lines, `domains.txt:1: found a string ("campaign.example rival.example")`,
+			`hint: this file lists one domain per line, which is not YAML: put "- " before each domain, or pipe it in: mxscope scan -t - < ` + lines},
+		{"not YAML", write("bad.yaml", "targets:\n  - a.example\n - b.example\n"), "bad.yaml:3: yaml: did not find expected key", yamlHint},
+		{"a map without targets", write("map.yaml", "domains: [a.example]\n"), "map.yaml:1: no targets: key", yamlHint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mxscope(t, "", false, "scan", "-t", tt.path, "--resolver", "127.0.0.1:9")
+			if r.code != exitError || !strings.Contains(r.stderr, tt.msg) || !strings.Contains(r.stderr, tt.hint) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, %q and %q", r.code, r.stderr, tt.msg, tt.hint)
+			}
+		})
+	}
+}
