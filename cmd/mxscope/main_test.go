@@ -85,7 +85,7 @@ const targetsYAML = `targets:
 
 func TestScanFormatsMatchGoldenFiles(t *testing.T) {
 	srv := world(t)
-	for _, format := range []string{"table", "json", "jsonl", "csv", "markdown"} {
+	for _, format := range []string{"table", "json", "jsonl", "csv", "markdown", "html"} {
 		for _, tty := range []bool{false, true} {
 			if tty && format != "table" {
 				continue

@@ -57,7 +57,7 @@ type Writer interface {
 }
 
 // Formats lists the format names New accepts; the first is the default.
-var Formats = []string{"table", "json", "jsonl", "csv", "markdown"}
+var Formats = []string{"table", "json", "jsonl", "csv", "markdown", "html"}
 
 // ErrUnknownFormat is wrapped by New and WriteCatalog for a format not in Formats.
 var ErrUnknownFormat = errors.New("report: unknown format")
@@ -79,6 +79,8 @@ func New(format string, w io.Writer, opt Options) (Writer, error) {
 		return newCSV(w, opt), nil
 	case "markdown":
 		return newMarkdown(w, opt), nil
+	case "html":
+		return newHTML(w, opt), nil
 	}
 	return nil, unknownFormat(format)
 }
@@ -100,6 +102,8 @@ func WriteCatalog(format string, w io.Writer, cat *providers.Catalog, opt Option
 		return catalogCSV(w, cat)
 	case "markdown":
 		return catalogMarkdown(w, cat)
+	case "html":
+		return catalogHTML(w, cat)
 	}
 	return unknownFormat(format)
 }
