@@ -33,7 +33,6 @@ type browser struct {
 	pending map[int]chan cdpMessage
 	events  []cdpMessage
 	notify  chan struct{} // signalled when an event arrives
-	log     strings.Builder
 }
 
 // cdpMessage is a response (ID set) or an event (Method set).

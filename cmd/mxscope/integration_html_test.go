@@ -62,8 +62,9 @@ type jsonReport struct {
 		Confidence string `json:"confidence"`
 		Labels     map[string]any
 		DMARC      struct {
-			Status string `json:"status"`
-			Policy string `json:"policy"`
+			Status  string `json:"status"`
+			Policy  string `json:"policy"`
+			Applied string `json:"applied_policy"`
 		} `json:"dmarc"`
 		Findings []struct {
 			Severity string `json:"severity"`
@@ -220,8 +221,12 @@ func TestIntegrationHTMLReportInABrowser(t *testing.T) {
 				mailbox[x.Mailbox]++
 			}
 			switch x.DMARC.Status {
-			case "ok":
-				dmarc[x.DMARC.Policy]++
+			case "ok": // RFC 9989: what receivers apply, lower than p= with t=y
+				p := x.DMARC.Applied
+				if p == "" {
+					p = x.DMARC.Policy
+				}
+				dmarc[p]++
 			case "none":
 				dmarc["missing"]++
 			case "temperror":

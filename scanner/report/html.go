@@ -53,7 +53,7 @@ type htmlTally struct {
 	mailboxLow                    map[string]int // at low confidence
 	mailboxUnknown, mailboxNoMail int
 	dmarc                         map[string]int // by dmarcCategory
-	dmarcPartial                  int            // policies with pct below 100
+	dmarcTesting                  int            // records that say t=y
 	spf                           map[string]int // by SPF status
 }
 
@@ -155,10 +155,9 @@ func (h *htmlReport) count(r *scanner.Result) {
 	default:
 		t.mailboxLow[r.Mailbox]++
 	}
-	cat := dmarcCategory(r.DMARC)
-	t.dmarc[cat]++
-	if r.DMARC.Status == "ok" && r.DMARC.Pct != nil && *r.DMARC.Pct < 100 {
-		t.dmarcPartial++
+	t.dmarc[dmarcCategory(r.DMARC)]++
+	if r.DMARC.Status == "ok" && r.DMARC.Testing {
+		t.dmarcTesting++
 	}
 	t.spf[r.SPF.Status]++
 }
@@ -175,6 +174,8 @@ const (
 	dmarcUnchecked  = "not-checked" // the scan did not look
 )
 
+// dmarcCategory is the policy receivers apply (RFC 9989: p, one step
+// lower with t=y), or the state of the lookup.
 func dmarcCategory(d scanner.DMARC) string {
 	switch d.Status {
 	case "":
@@ -186,9 +187,13 @@ func dmarcCategory(d scanner.DMARC) string {
 	case "temperror":
 		return dmarcFailed
 	case "ok":
-		switch d.Policy {
+		p := d.AppliedPolicy
+		if p == "" {
+			p = d.Policy
+		}
+		switch p {
 		case "reject", "quarantine", "none":
-			return d.Policy
+			return p
 		}
 	}
 	return dmarcOther
@@ -197,10 +202,6 @@ func dmarcCategory(d scanner.DMARC) string {
 // dmarcRank orders the DMARC column, weakest protection first, lookups
 // that failed or did not happen last.
 func dmarcRank(d scanner.DMARC) int {
-	partial := 0
-	if d.Pct != nil && *d.Pct < 100 {
-		partial = 5
-	}
 	switch dmarcCategory(d) {
 	case dmarcMissing:
 		return 10
@@ -209,9 +210,9 @@ func dmarcRank(d scanner.DMARC) int {
 	case dmarcNone:
 		return 30
 	case dmarcQuarantine:
-		return 40 - partial
+		return 40
 	case dmarcReject:
-		return 50 - partial
+		return 50
 	case dmarcFailed:
 		return 60
 	case dmarcOther:
@@ -261,7 +262,10 @@ type htmlMX struct {
 	Host, Provider, Addresses, Status string
 }
 
-type htmlRecord struct{ Name, Status, Detail, Record, Error string }
+type htmlRecord struct {
+	Name, Status, Detail, Record, Error string
+	Notes                               []string // what receivers ignore or discard in the record
+}
 
 type htmlFinding struct{ Class, Severity, ID, Message, Fix string }
 
@@ -395,11 +399,23 @@ func records(r *scanner.Result) []htmlRecord {
 	if r.DMARC.Policy != "" {
 		d = append(d, "p="+r.DMARC.Policy)
 	}
+	if r.DMARC.Testing {
+		d = append(d, "t=y (testing)")
+	}
+	if a := r.DMARC.AppliedPolicy; a != "" && a != r.DMARC.Policy {
+		d = append(d, "receivers apply "+a)
+	}
 	if r.DMARC.SubdomainPolicy != "" {
 		d = append(d, "sp="+r.DMARC.SubdomainPolicy)
 	}
+	if r.DMARC.NonexistentPolicy != "" {
+		d = append(d, "np="+r.DMARC.NonexistentPolicy)
+	}
 	if r.DMARC.Pct != nil {
 		d = append(d, "pct="+strconv.Itoa(*r.DMARC.Pct))
+	}
+	if r.DMARC.PSDPolicy {
+		d = append(d, "a public suffix's policy (psd=y)")
 	}
 	if r.DMARC.Source != "" {
 		src := "from " + r.DMARC.Source
@@ -414,7 +430,13 @@ func records(r *scanner.Result) []htmlRecord {
 	if len(r.DMARC.RUF) > 0 {
 		d = append(d, "failure reports to "+strings.Join(r.DMARC.RUF, ", "))
 	}
+	if len(r.DMARC.MultipleRecords) > 0 {
+		d = append(d, "several records, discarded, at "+strings.Join(r.DMARC.MultipleRecords, ", "))
+	}
 	dm.Detail = Clean(strings.Join(d, "; "))
+	for _, w := range r.DMARC.Warnings {
+		dm.Notes = append(dm.Notes, Clean(w))
+	}
 	return []htmlRecord{
 		spf, dm,
 		{Name: "MTA-STS", Status: Clean(checked(r.MTASTS.Status)), Record: Clean(r.MTASTS.Record), Error: Clean(r.MTASTS.Error)},
@@ -526,7 +548,7 @@ func (h *htmlReport) chart(id, title, sub string, n int, cs []scanner.Count, apa
 func (h *htmlReport) dmarcChart(s scanner.Summary, apart string) htmlChart {
 	t := h.tally
 	c := htmlChart{ID: "dmarc", Title: "DMARC policy",
-		Sub: "what receivers are asked to do with mail that fails authentication, of the " + strconv.Itoa(s.Scanned) + " resolved targets"}
+		Sub: "what receivers do with mail that fails authentication (RFC 9989), of the " + strconv.Itoa(s.Scanned) + " resolved targets"}
 	if s.Scanned == 0 {
 		c.Empty = "No target resolved."
 	} else if t.dmarc[dmarcUnchecked] == s.Scanned {
@@ -548,11 +570,9 @@ func (h *htmlReport) dmarcChart(s scanner.Summary, apart string) htmlChart {
 			}
 		}
 	}
-	switch {
-	case t.dmarcPartial == 1:
-		c.Apart = append(c.Apart, "1 of these policies covers only part of the mail (pct below 100).")
-	case t.dmarcPartial > 1:
-		c.Apart = append(c.Apart, fmt.Sprintf("%d of these policies cover only part of the mail (pct below 100).", t.dmarcPartial))
+	if t.dmarcTesting > 0 {
+		c.Apart = append(c.Apart, fmt.Sprintf("%d %s t=y (testing), and %s counted at the policy receivers apply: t=y lowers reject to quarantine, quarantine to none.",
+			t.dmarcTesting, plural(t.dmarcTesting, "record says", "records say"), plural(t.dmarcTesting, "is", "are")))
 	}
 	if apart != "" {
 		c.Apart = append(c.Apart, apart)

@@ -422,7 +422,7 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 {{else}}<p>None.</p>
 {{end}}<h4>Records</h4>
 <dl class="facts">
-{{range .Records}}<dt>{{.Name}}</dt><dd>{{.Status}}{{with .Detail}} · {{.}}{{end}}{{with .Record}}<br><code>{{.}}</code>{{end}}{{with .Error}}<br>{{.}}{{end}}</dd>
+{{range .Records}}<dt>{{.Name}}</dt><dd>{{.Status}}{{with .Detail}} · {{.}}{{end}}{{with .Record}}<br><code>{{.}}</code>{{end}}{{with .Error}}<br>{{.}}{{end}}{{range .Notes}}<br>Note: {{.}}{{end}}</dd>
 {{end}}</dl>
 <h4>Findings</h4>
 {{if .Findings}}<ul class="findings">

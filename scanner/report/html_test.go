@@ -410,7 +410,7 @@ func TestHTMLChartsCountTheSummary(t *testing.T) {
 	page := text(doc)
 	for _, words := range []string{honestMX, "Not counted: 2 failed lookups (1 nxdomain, 1 timeout), 1 entry that is not a domain.",
 		"Not charted: 1 at low confidence, where only SPF or a verification token points (microsoft 1); 1 not known.",
-		"1 of these policies covers only part of the mail (pct below 100)."} {
+		"1 record says t=y (testing), and is counted at the policy receivers apply: t=y lowers reject to quarantine, quarantine to none."} {
 		if !strings.Contains(page, words) {
 			t.Errorf("the page does not say %q", words)
 		}
