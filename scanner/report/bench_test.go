@@ -38,3 +38,18 @@ func BenchmarkJSONLWrite(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHTMLWrite measures one result of the html format: its table row
+// and its section, rendered and spooled.
+func BenchmarkHTMLWrite(b *testing.B) {
+	w := newHTML(io.Discard, Options{LabelKeys: []string{"candidate", "party"}})
+	defer w.rows.Close()
+	defer w.details.Close()
+	r := benchResult()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.Write(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
