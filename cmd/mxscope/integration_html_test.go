@@ -310,6 +310,7 @@ func TestIntegrationHTMLReportInABrowser(t *testing.T) {
 				})
 			}},
 			{"search", `#f-q`, "o365", "input", func(i int) bool { return want[i] == "o365.mx.test" }},
+			{"no findings", `#f-sev`, "none", "change", func(i int) bool { return len(rep.Results[i].Findings) == 0 }},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				must(p.eval(ctx, fmt.Sprintf(set, tt.selector, tt.value, tt.event), nil))

@@ -215,9 +215,11 @@ function apply() {
   var shown = 0;
   rows.forEach(function (tr) {
     var worst = Number(tr.getAttribute("data-worst"));
+    var found = Number(tr.getAttribute("data-findings"));
     var ok = text === "" || tr.textContent.toLowerCase().indexOf(text) !== -1;
-    if (ok && min === "none") { ok = worst === 0; }
-    if (ok && min !== "" && min !== "none") { ok = worst >= Number(min); }
+    if (ok && min === "none") { ok = found === 0; }
+    if (ok && min === "any") { ok = found > 0; }
+    if (ok && min !== "" && min !== "none" && min !== "any") { ok = worst >= Number(min); }
     filters.forEach(function (f) {
       if (ok && f.sel.value !== "") {
         ok = f.cols.some(function (c) { return value(tr.cells[c]) === f.sel.value; });
@@ -362,7 +364,7 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 <p>One row per target, in the order of the targets file. Each domain links to its MX records, the evidence behind its mailbox host and every finding with its fix.</p>
 <div id="filters" class="filters" role="search" aria-label="Filter the targets" hidden>
 <label for="f-q">Search<input type="search" id="f-q" autocomplete="off" spellcheck="false"></label>
-<label for="f-sev">Findings<select id="f-sev"><option value="">any</option><option value="4">high</option><option value="3">medium or worse</option><option value="2">low or worse</option><option value="1">any finding</option><option value="none">none</option></select></label>
+<label for="f-sev">Findings<select id="f-sev"><option value="">any</option><option value="4">high</option><option value="3">medium or worse</option><option value="2">low or worse</option><option value="any">any finding</option><option value="none">none</option></select></label>
 <span class="selects"></span>
 <button type="button" id="f-clear">Clear filters</button>
 <output id="f-count" aria-live="polite"></output>
@@ -372,7 +374,7 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 <tbody>
 {{end}}
 
-{{define "row"}}<tr data-n="{{.N}}" data-worst="{{.Worst}}">
+{{define "row"}}<tr data-n="{{.N}}" data-worst="{{.Worst}}" data-findings="{{len .Findings}}">
 <td class="num" data-col="#" data-sort="{{.N}}">{{.N}}</td>
 <td data-col="Domain" data-v="{{.Domain}}"><a href="#t-{{.N}}">{{or .Domain "-"}}</a>{{with .Unicode}}<span class="u">{{.}}</span>{{end}}</td>
 {{range .Labels}}<td class="lbl" data-col="{{.Key}}" data-v="{{.Value}}">{{or .Value "-"}}</td>

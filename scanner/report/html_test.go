@@ -156,7 +156,7 @@ var (
 	htmlAttrs = strings.Fields(`lang charset name content http-equiv id class href role hidden scope for type value
 		autocomplete spellcheck aria-label aria-labelledby aria-hidden aria-live focusable width height d fill
 		stroke stroke-width cx cy r patternunits patterntransform
-		data-layer data-id data-count data-n data-worst data-col data-v data-sort`)
+		data-layer data-id data-count data-n data-worst data-findings data-col data-v data-sort`)
 )
 
 // checkPage checks a rendered report that holds the results rs: only known
