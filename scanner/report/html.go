@@ -69,16 +69,16 @@ func newHTML(w io.Writer, opt Options) *htmlReport {
 	}
 }
 
+// htmlBegin is the page's head and header: the scan's facts.
 type htmlBegin struct {
 	Title, Started, Tool, Version, Resolvers, Catalog, Checks string
 }
 
 func (h *htmlReport) Begin(m scanner.Meta) error {
 	h.meta = m
-	started := m.Started.UTC().Format(time.RFC3339)
 	v := htmlBegin{
 		Title:   "mxscope report: where mail is received (" + m.Started.UTC().Format(time.DateOnly) + ")",
-		Started: started, Tool: Clean(m.Tool), Version: Clean(m.Version),
+		Started: m.Started.UTC().Format(time.RFC3339), Tool: Clean(m.Tool), Version: Clean(m.Version),
 		Resolvers: Clean(or(strings.Join(m.Resolvers, ", "))), Catalog: Clean(or(m.Catalog)), Checks: Clean(or(m.Checks)),
 	}
 	if err := htmlTemplates.ExecuteTemplate(h.out, "head", v); err != nil {

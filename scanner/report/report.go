@@ -1,23 +1,25 @@
 // Package report writes scan results in mxscope's output formats: an aligned
-// or tab-separated table, JSON, JSON Lines, CSV and a Markdown audit document.
+// or tab-separated table, JSON, JSON Lines, CSV, a Markdown audit document
+// and a self-contained HTML page.
 //
 // It exists so that every format tells the same story from the same Result
 // stream, and so that the rules that keep hostile DNS data harmless live in
 // one place. It promises:
 //
 //   - DNS data never reaches a terminal, a spreadsheet or a rendered document
-//     raw: text formats pass every cell through Clean (CSVCell, and Markdown
-//     escaping, on top); JSON keeps the data exact but escapes controls and
-//     invisible characters as \u sequences.
+//     raw: text formats pass every cell through Clean (CSVCell, Markdown
+//     escaping and html/template's escaping on top); JSON keeps the data
+//     exact but escapes controls and invisible characters as \u sequences.
 //   - One row per Result, in the order Write is called.
 //   - Streaming: json, jsonl, csv and the piped table write each Result as it
 //     comes and hold none of them; only an aligned terminal table (which must
 //     see every row to size its columns, kept as cells) and the findings
 //     sections of the Markdown document and of the table (Options.Findings)
-//     are buffered, as rendered text.
+//     are buffered, as rendered text, and the HTML page's rows and sections,
+//     which follow its charts, are spooled (to a temporary file past 8 MiB).
 //   - Colour (Options.Color) only ever reaches a terminal table, and is added
 //     after escaping, so that DNS data can neither bring its own nor break
-//     ours.
+//     ours; the HTML page's colours come from its style sheet alone.
 //   - The provider summary always ends with the same two sentences on what
 //     MX and SPF records do not prove.
 package report
