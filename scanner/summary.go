@@ -78,6 +78,17 @@ type Summary struct {
 	// Partial says the scan was interrupted: the report holds only the
 	// targets scanned before it stopped.
 	Partial bool `json:"partial,omitempty"`
+	// MailboxConfident is the mailbox layer at medium or high confidence
+	// only: the answers worth a chart (the html report's).
+	MailboxConfident []Count `json:"mailbox_confident"`
+	// SPF counts resolved targets by SPF status. DMARC counts them by the
+	// policy receivers apply (reject, quarantine, none: RFC 9989, one
+	// step lower than p= with t=y) or by what stands in for one (missing,
+	// invalid, temperror); DMARCTesting, the records among them that say
+	// t=y. A target whose check did not run is in neither.
+	SPF          []Count `json:"spf"`
+	DMARC        []Count `json:"dmarc"`
+	DMARCTesting int     `json:"dmarc_testing"`
 }
 
 // FindingCount is how many resolved targets have one finding id.
@@ -103,6 +114,8 @@ type Summarizer struct {
 	s                                   Summary
 	provider, gateway, mailbox, senders map[string]int
 	filter                              []string // the --provider filter, when there is one
+	// confident, spf and dmarc count MailboxConfident, SPF and DMARC.
+	confident, spf, dmarc map[string]int
 	// tenants maps a hash of (provider, tenant) to the first domain seen
 	// on it, and to its group once a second domain shares it. Most tenants
 	// have one domain, so a million rows cost a hash and a name each, kept
@@ -182,6 +195,44 @@ func (z *Summarizer) Add(r *Result) {
 	if r.Tenant != "" && r.Provider != "" {
 		z.addTenant(r.Provider, r.Tenant, r.Domain)
 	}
+	z.addPosture(r)
+}
+
+// addPosture counts a resolved target's confident mailbox host, SPF status
+// and DMARC state.
+func (z *Summarizer) addPosture(r *Result) {
+	if z.dmarc == nil {
+		z.confident, z.spf, z.dmarc = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	if r.Mailbox != "" && (r.Confidence == ConfidenceHigh || r.Confidence == ConfidenceMedium) {
+		z.confident[r.Mailbox]++
+	}
+	if r.SPF.Status != "" {
+		z.spf[r.SPF.Status]++
+	}
+	if st := dmarcState(r.DMARC); st != "" {
+		z.dmarc[st]++
+	}
+	if r.DMARC.Status == "ok" && r.DMARC.Testing {
+		z.s.DMARCTesting++
+	}
+}
+
+// dmarcState is how Summary.DMARC counts a DMARC result: the applied
+// policy, or missing, invalid, temperror; "" when it was not checked.
+func dmarcState(d DMARC) string {
+	switch d.Status {
+	case "ok":
+		if d.AppliedPolicy != "" {
+			return d.AppliedPolicy
+		}
+		if d.Policy != "" {
+			return d.Policy
+		}
+	case "none":
+		return "missing"
+	}
+	return d.Status
 }
 
 // countFindingIDs counts one target once under each finding id it has.
@@ -260,6 +311,7 @@ func (z *Summarizer) Summary() Summary {
 		s.Match = &m
 	}
 	s.Provider, s.Gateway, s.Mailbox, s.Senders = counts(z.provider), counts(z.gateway), counts(z.mailbox), counts(z.senders)
+	s.MailboxConfident, s.SPF, s.DMARC = counts(z.confident), counts(z.spf), counts(z.dmarc)
 	s.SharedTenants = []TenantGroup{}
 	for _, g := range z.groups {
 		s.SharedTenants = append(s.SharedTenants, TenantGroup{Provider: g.Provider, Tenant: g.Tenant, Domains: slices.Clone(g.Domains)})

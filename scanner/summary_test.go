@@ -55,3 +55,37 @@ func TestSummaryCountsListedResolvedFailedInvalidAndTargetsPerFinding(t *testing
 		t.Errorf("finding targets = %v; want %v", s.FindingTargets, want)
 	}
 }
+
+func TestSummaryCountsConfidentMailboxesSPFAndTheDMARCPolicyApplied(t *testing.T) {
+	z := NewSummarizer()
+	for _, r := range []*Result{
+		{Status: StatusOK, Mailbox: "microsoft", Confidence: ConfidenceHigh, SPF: SPF{Status: "ok"},
+			DMARC: DMARC{Status: "ok", Policy: "reject", AppliedPolicy: "reject"}},
+		{Status: StatusOK, Mailbox: "microsoft", Confidence: ConfidenceLow, SPF: SPF{Status: "ok"},
+			DMARC: DMARC{Status: "ok", Policy: "reject", AppliedPolicy: "quarantine", Testing: true}}, // t=y
+		{Status: StatusOK, Mailbox: "self-hosted", Confidence: ConfidenceMedium, SPF: SPF{Status: "none"},
+			DMARC: DMARC{Status: "none"}},
+		{Status: StatusOK, Mailbox: "unknown", SPF: SPF{Status: "temperror"}, DMARC: DMARC{Status: "temperror"}},
+		{Status: StatusOK, Mailbox: "none", SPF: SPF{Status: "permerror"}, DMARC: DMARC{Status: "invalid"}},
+		{Status: StatusOK, Mailbox: "google", Confidence: ConfidenceHigh}, // --checks mx: neither SPF nor DMARC
+		{Status: StatusTimeout, SPF: SPF{Status: "temperror"}, DMARC: DMARC{Status: "temperror"}},
+	} {
+		z.Add(r)
+	}
+	s := z.Summary()
+	for _, tt := range []struct {
+		name      string
+		got, want []Count
+	}{
+		{"mailbox at medium or high confidence", s.MailboxConfident, []Count{{"google", 1}, {"microsoft", 1}, {"self-hosted", 1}}},
+		{"spf", s.SPF, []Count{{"ok", 2}, {"none", 1}, {"permerror", 1}, {"temperror", 1}}},
+		{"dmarc", s.DMARC, []Count{{"invalid", 1}, {"missing", 1}, {"quarantine", 1}, {"reject", 1}, {"temperror", 1}}},
+	} {
+		if !slices.Equal(tt.got, tt.want) {
+			t.Errorf("%s: got %v; want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if s.DMARCTesting != 1 {
+		t.Errorf("dmarc_testing: got %d; want 1", s.DMARCTesting)
+	}
+}

@@ -31,9 +31,9 @@ import (
 // The charts come first but need the Summary, which exists only at End, so
 // rows and details are rendered as they come and kept until End in spools
 // that move to a temporary file past a few megabytes: memory stays bounded
-// however many targets there are. The chart counts of the MX, gateway and
-// sender layers are the Summary's; the mailbox chart (medium and high
-// confidence only) and the DMARC chart count the results as they pass.
+// however many targets there are. Every count on the page is the
+// Summary's, so that the charts tell the whole scan even when --provider
+// lists only some of its targets.
 type htmlReport struct {
 	out     *bufio.Writer
 	opt     Options
@@ -42,19 +42,6 @@ type htmlReport struct {
 	details spool // rendered per-target sections
 	scratch bytes.Buffer
 	n       int
-	tally   htmlTally
-}
-
-// htmlTally counts what the Summary does not: the mailbox layer split by
-// confidence, and SPF and DMARC states, over resolved targets. It grows
-// with the number of providers, not of rows.
-type htmlTally struct {
-	mailbox                       map[string]int // mailbox hosts at medium or high confidence
-	mailboxLow                    map[string]int // at low confidence
-	mailboxUnknown, mailboxNoMail int
-	dmarc                         map[string]int // by dmarcCategory
-	dmarcTesting                  int            // records that say t=y
-	spf                           map[string]int // by SPF status
 }
 
 var htmlTemplates = template.Must(template.New("report").Parse(reportTemplates))
@@ -65,13 +52,13 @@ func newHTML(w io.Writer, opt Options) *htmlReport {
 	return &htmlReport{
 		out: bufio.NewWriter(w), opt: opt,
 		rows: spool{limit: spoolMemory}, details: spool{limit: spoolMemory},
-		tally: htmlTally{mailbox: map[string]int{}, mailboxLow: map[string]int{}, dmarc: map[string]int{}, spf: map[string]int{}},
 	}
 }
 
 // htmlBegin is the page's head and header: the scan's facts.
 type htmlBegin struct {
 	Title, Started, Tool, Version, Resolvers, Catalog, Checks string
+	Replay                                                    string // where replayed results come from
 }
 
 func (h *htmlReport) Begin(m scanner.Meta) error {
@@ -80,6 +67,10 @@ func (h *htmlReport) Begin(m scanner.Meta) error {
 		Title:   "mxscope report: where mail is received (" + m.Started.UTC().Format(time.DateOnly) + ")",
 		Started: m.Started.UTC().Format(time.RFC3339), Tool: Clean(m.Tool), Version: Clean(m.Version),
 		Resolvers: Clean(or(strings.Join(m.Resolvers, ", "))), Catalog: Clean(or(m.Catalog)), Checks: Clean(or(m.Checks)),
+	}
+	if rp := m.Replay; rp != nil {
+		v.Replay = Clean(fmt.Sprintf("Replayed %s from the DNS answers in %s (scanned by mxscope %s with catalog %s)",
+			rp.Replayed.UTC().Format(time.RFC3339), rp.Evidence, rp.Version, or(rp.Catalog)))
 	}
 	if err := htmlTemplates.ExecuteTemplate(h.out, "head", v); err != nil {
 		return err
@@ -92,7 +83,6 @@ func (h *htmlReport) Begin(m scanner.Meta) error {
 
 func (h *htmlReport) Write(r *scanner.Result) error {
 	h.n++
-	h.count(r)
 	v := h.view(r)
 	for _, part := range []struct {
 		name string
@@ -120,7 +110,10 @@ func (h *htmlReport) End(s scanner.Summary) error {
 			for i, k := range h.opt.LabelKeys {
 				keys[i] = Clean(k)
 			}
-			return htmlTemplates.ExecuteTemplate(w, "table-start", struct{ LabelKeys []string }{keys})
+			return htmlTemplates.ExecuteTemplate(w, "table-start", struct {
+				LabelKeys []string
+				ShowMatch bool
+			}{keys, len(h.opt.Providers) > 0})
 		},
 		func() error { _, err := h.rows.WriteTo(w); return err },
 		func() error { return htmlTemplates.ExecuteTemplate(w, "table-end", struct{ Rows int }{h.n}) },
@@ -138,87 +131,40 @@ func (h *htmlReport) End(s scanner.Summary) error {
 	return w.Flush()
 }
 
-// count adds a result to the tally. Like the Summary's layers, it counts
-// only targets whose own lookup succeeded.
-func (h *htmlReport) count(r *scanner.Result) {
-	if r.Status != scanner.StatusOK {
-		return
-	}
-	t := &h.tally
-	switch {
-	case r.Mailbox == "" || r.Mailbox == scanner.ProviderUnknown:
-		t.mailboxUnknown++
-	case r.Mailbox == scanner.ProviderNone:
-		t.mailboxNoMail++
-	case r.Confidence == scanner.ConfidenceHigh || r.Confidence == scanner.ConfidenceMedium:
-		t.mailbox[r.Mailbox]++
-	default:
-		t.mailboxLow[r.Mailbox]++
-	}
-	t.dmarc[dmarcCategory(r.DMARC)]++
-	if r.DMARC.Status == "ok" && r.DMARC.Testing {
-		t.dmarcTesting++
-	}
-	t.spf[r.SPF.Status]++
+// The DMARC chart's bars: Summary.DMARC's ids, in chart order, and their
+// labels. A failed lookup is set apart: it is not a policy.
+var dmarcBars = []struct{ id, label string }{
+	{"reject", "p=reject"}, {"quarantine", "p=quarantine"}, {"none", "p=none (monitoring only)"},
+	{"missing", "missing (no record)"}, {"invalid", "invalid record"},
 }
 
-// DMARC chart categories, in chart order.
-const (
-	dmarcReject     = "reject"
-	dmarcQuarantine = "quarantine"
-	dmarcNone       = "none"
-	dmarcMissing    = "missing"
-	dmarcInvalid    = "invalid"
-	dmarcFailed     = "failed"      // the lookup failed: not known
-	dmarcOther      = "other"       // a status or policy this writer does not know
-	dmarcUnchecked  = "not-checked" // the scan did not look
-)
+const dmarcFailed = "temperror"
 
-// dmarcCategory is the policy receivers apply (RFC 9989: p, one step
-// lower with t=y), or the state of the lookup.
-func dmarcCategory(d scanner.DMARC) string {
-	switch d.Status {
-	case "":
-		return dmarcUnchecked
-	case "none":
-		return dmarcMissing
-	case "invalid":
-		return dmarcInvalid
-	case "temperror":
-		return dmarcFailed
-	case "ok":
-		p := d.AppliedPolicy
-		if p == "" {
-			p = d.Policy
-		}
-		switch p {
-		case "reject", "quarantine", "none":
-			return p
-		}
-	}
-	return dmarcOther
-}
-
-// dmarcRank orders the DMARC column, weakest protection first, lookups
-// that failed or did not happen last.
+// dmarcRank orders the DMARC column, weakest protection first (what
+// receivers apply: RFC 9989 lowers p= one step with t=y), failed lookups
+// and those that did not happen last.
 func dmarcRank(d scanner.DMARC) int {
-	switch dmarcCategory(d) {
-	case dmarcMissing:
-		return 10
-	case dmarcInvalid:
-		return 20
-	case dmarcNone:
-		return 30
-	case dmarcQuarantine:
-		return 40
-	case dmarcReject:
-		return 50
-	case dmarcFailed:
-		return 60
-	case dmarcOther:
-		return 65
+	p := d.AppliedPolicy
+	if p == "" {
+		p = d.Policy
 	}
-	return 70
+	switch {
+	case d.Status == "none":
+		return 10
+	case d.Status == "invalid":
+		return 20
+	case d.Status == "ok" && p == "none":
+		return 30
+	case d.Status == "ok" && p == "quarantine":
+		return 40
+	case d.Status == "ok" && p == "reject":
+		return 50
+	case d.Status == "temperror":
+		return 60
+	case d.Status == "":
+		return 70
+	}
+	return 65
 }
 
 // htmlClass maps a severity to a fixed class name, so that no value from a
@@ -279,6 +225,8 @@ type htmlRow struct {
 	Provider, Gateway, Mailbox, Confidence  string
 	ConfidenceRank, DMARCRank, FindingsRank int
 	SPF, DMARC, Summary                     string
+	ShowMatch                               bool   // --provider is in effect: the table has a Match column
+	Match                                   string // which providers matched, in which layer
 	Severities                              []htmlSeverity
 	Tenant, Reseller, Senders               string
 	MX                                      []htmlMX
@@ -295,6 +243,7 @@ func (h *htmlReport) view(r *scanner.Result) htmlRow {
 		Provider: Clean(r.Provider), Gateway: Clean(r.Gateway), Mailbox: Clean(r.Mailbox), Confidence: Clean(string(r.Confidence)),
 		SPF: Clean(spfCell(r.SPF)), DMARC: Clean(dmarcCell(r.DMARC)), DMARCRank: dmarcRank(r.DMARC),
 		Tenant: Clean(r.Tenant), Reseller: Clean(r.Reseller), Senders: Clean(strings.Join(r.Senders, ", ")),
+		ShowMatch: len(h.opt.Providers) > 0, Match: Clean(matchCell(r, h.opt, ", ")),
 	}
 	if v.Domain == "" {
 		v.Domain = v.Input
@@ -356,7 +305,14 @@ func (h *htmlReport) view(r *scanner.Result) htmlRow {
 		if m.Product != "" && m.Product != m.Provider {
 			p += " (" + m.Product + ")"
 		}
-		v.MX = append(v.MX, htmlMX{m.Preference, Clean(m.Host), Clean(p), Clean(strings.Join(m.Addresses, ", ")), Clean(string(m.Status))})
+		if m.Appliance != "" {
+			p += "; an appliance of " + m.Appliance + " run by its owner"
+		}
+		host := m.Host
+		if m.Canonical != "" {
+			host += " (an alias of " + m.Canonical + ")"
+		}
+		v.MX = append(v.MX, htmlMX{m.Preference, Clean(host), Clean(p), Clean(strings.Join(m.Addresses, ", ")), Clean(string(m.Status))})
 	}
 	for _, e := range r.MailboxEvidence {
 		v.Evidence = append(v.Evidence, Clean(e))
@@ -462,7 +418,8 @@ type htmlChart struct {
 type htmlFindingSum struct{ Class, Severity, ID, Title, Share string }
 
 type htmlAnswer struct {
-	Targets, HonestMX, HonestSPF, Filter string
+	Targets, HonestMX, HonestSPF string
+	Filter                       *htmlFilter
 	Layers                               []htmlChart
 	DMARC                                htmlChart
 	Findings                             []htmlFindingSum
@@ -472,9 +429,8 @@ type htmlAnswer struct {
 func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
 	a := htmlAnswer{
 		Targets: Clean(targetsLine(s)), HonestMX: honestMX, HonestSPF: honestSPF,
-		Filter: Clean(strings.Join(h.opt.Providers, ", ")),
+		Filter: filterNote(s, h.opt),
 	}
-	t := &h.tally
 	apart := notCounted(s)
 	of := "of the " + strconv.Itoa(s.Scanned) + " resolved targets"
 
@@ -483,16 +439,18 @@ func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
 	if without := s.Scanned - total(s.Gateway); s.Scanned > 0 {
 		gw.Apart = append([]string{fmt.Sprintf("%d of %d have no gateway in front.", without, s.Scanned)}, gw.Apart...)
 	}
-	mb := h.chart("mailbox", "Mailbox host", "where the mailboxes are, at medium or high confidence, "+of, s.Scanned, counts(t.mailbox), apart)
+	mb := h.chart("mailbox", "Mailbox host", "where the mailboxes are, at medium or high confidence, "+of, s.Scanned, s.MailboxConfident, apart)
 	var notCharted []string
-	if n := total(counts(t.mailboxLow)); n > 0 {
-		notCharted = append(notCharted, fmt.Sprintf("%d at low confidence, where only SPF or a verification token points (%s)", n, countList(counts(t.mailboxLow))))
+	if low := lowConfidence(s); len(low) > 0 {
+		notCharted = append(notCharted, fmt.Sprintf("%d at low confidence, a possible answer only (%s)", total(low), countList(low)))
 	}
-	if t.mailboxUnknown > 0 {
-		notCharted = append(notCharted, fmt.Sprintf("%d not known", t.mailboxUnknown))
-	}
-	if t.mailboxNoMail > 0 {
-		notCharted = append(notCharted, fmt.Sprintf("%d taking no mail", t.mailboxNoMail))
+	for _, c := range s.Mailbox {
+		switch c.ID {
+		case scanner.ProviderUnknown:
+			notCharted = append(notCharted, fmt.Sprintf("%d not known", c.Count))
+		case scanner.ProviderNone:
+			notCharted = append(notCharted, fmt.Sprintf("%d taking no mail", c.Count))
+		}
 	}
 	if len(notCharted) > 0 {
 		mb.Apart = append([]string{"Not charted: " + Clean(strings.Join(notCharted, "; ")) + "."}, mb.Apart...)
@@ -501,9 +459,9 @@ func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
 	var spf []string
 	for _, c := range []struct{ status, words string }{
 		{"none", "no SPF record"}, {"permerror", "a broken SPF record (permerror)"},
-		{"temperror", "an SPF lookup that failed"}, {"", "SPF not checked"},
+		{"temperror", "an SPF lookup that failed"},
 	} {
-		if n := t.spf[c.status]; n > 0 && s.Scanned > 0 {
+		if n := countOf(s.SPF, c.status); n > 0 {
 			spf = append(spf, fmt.Sprintf("%d with %s", n, c.words))
 		}
 	}
@@ -521,6 +479,35 @@ func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
 		a.Tenants = append(a.Tenants, Clean(tenantLine(g)))
 	}
 	return a
+}
+
+// htmlFilter tells what a --provider filter kept: the table lists only
+// those targets; the charts count the whole scan.
+type htmlFilter struct {
+	Providers string
+	Lines     []string // what it found, by layer (Summary.Match)
+}
+
+func filterNote(s scanner.Summary, opt Options) *htmlFilter {
+	if len(opt.Providers) == 0 {
+		return nil
+	}
+	f := &htmlFilter{Providers: Clean(strings.Join(opt.Providers, ", "))}
+	if m := s.Match; m != nil {
+		possible := "low confidence only, and not listed (--possible lists them)"
+		if m.PossibleListed {
+			possible = "low confidence only, listed with match possible"
+		}
+		for _, l := range []string{
+			fmt.Sprintf("%d of the %d resolved targets (%d listed)", m.MX+m.Mailbox, s.Scanned, s.Targets),
+			fmt.Sprintf("mx: %d, an MX host is the provider's (what an inspection of MX records sees)", m.MX),
+			fmt.Sprintf("mailbox: %d, not in the MX; the mailbox host behind it, at medium or high confidence", m.Mailbox),
+			fmt.Sprintf("possible: %d, %s", m.Possible, possible),
+		} {
+			f.Lines = append(f.Lines, Clean(l))
+		}
+	}
+	return f
 }
 
 // chart makes a provider chart of counts out of n targets.
@@ -546,33 +533,33 @@ func (h *htmlReport) chart(id, title, sub string, n int, cs []scanner.Count, apa
 }
 
 func (h *htmlReport) dmarcChart(s scanner.Summary, apart string) htmlChart {
-	t := h.tally
 	c := htmlChart{ID: "dmarc", Title: "DMARC policy",
 		Sub: "what receivers do with mail that fails authentication (RFC 9989), of the " + strconv.Itoa(s.Scanned) + " resolved targets"}
-	if s.Scanned == 0 {
+	switch {
+	case s.Scanned == 0:
 		c.Empty = "No target resolved."
-	} else if t.dmarc[dmarcUnchecked] == s.Scanned {
+	case total(s.DMARC) == 0:
 		c.Empty = "DMARC was not checked in this scan."
-	} else {
-		for _, b := range []struct{ cat, label string }{
-			{dmarcReject, "p=reject"}, {dmarcQuarantine, "p=quarantine"}, {dmarcNone, "p=none (monitoring only)"},
-			{dmarcMissing, "missing (no record)"}, {dmarcInvalid, "invalid record"},
-		} {
-			c.Bars = append(c.Bars, bar(b.cat, b.label, t.dmarc[b.cat], s.Scanned, "b-"+b.cat))
+	default:
+		known := map[string]bool{dmarcFailed: true}
+		for _, b := range dmarcBars {
+			known[b.id] = true
+			c.Bars = append(c.Bars, bar(b.id, b.label, countOf(s.DMARC, b.id), s.Scanned, "b-"+b.id))
 		}
-		for _, b := range []struct{ cat, label string }{
-			{dmarcFailed, "lookup failed"}, {dmarcOther, "other"}, {dmarcUnchecked, "not checked"},
-		} {
-			if n := t.dmarc[b.cat]; n > 0 || b.cat == dmarcFailed {
-				x := bar(b.cat, b.label, n, s.Scanned, "b-failed")
-				x.Apart = true
-				c.Bars = append(c.Bars, x)
+		failed := bar(dmarcFailed, "lookup failed", countOf(s.DMARC, dmarcFailed), s.Scanned, "b-failed")
+		failed.Apart = true
+		c.Bars = append(c.Bars, failed)
+		for _, x := range s.DMARC { // a state this page does not know yet
+			if !known[x.ID] {
+				b := bar(Clean(x.ID), Clean(x.ID), x.Count, s.Scanned, "b-other")
+				b.Apart = true
+				c.Bars = append(c.Bars, b)
 			}
 		}
 	}
-	if t.dmarcTesting > 0 {
+	if n := s.DMARCTesting; n > 0 {
 		c.Apart = append(c.Apart, fmt.Sprintf("%d %s t=y (testing), and %s counted at the policy receivers apply: t=y lowers reject to quarantine, quarantine to none.",
-			t.dmarcTesting, plural(t.dmarcTesting, "record says", "records say"), plural(t.dmarcTesting, "is", "are")))
+			n, plural(n, "record says", "records say"), plural(n, "is", "are")))
 	}
 	if apart != "" {
 		c.Apart = append(c.Apart, apart)
@@ -634,6 +621,33 @@ func receivedBy(r *scanner.Result) string {
 	return "mail received by " + r.Provider
 }
 
+// countOf is the count of id in cs, 0 when it is not there.
+func countOf(cs []scanner.Count, id string) int {
+	for _, c := range cs {
+		if c.ID == id {
+			return c.Count
+		}
+	}
+	return 0
+}
+
+// lowConfidence is the mailbox layer less its medium and high confidence
+// answers, and less "unknown" and "none", which have no confidence: the
+// possible answers only.
+func lowConfidence(s scanner.Summary) []scanner.Count {
+	var out []scanner.Count
+	for _, c := range s.Mailbox {
+		if c.ID == scanner.ProviderUnknown || c.ID == scanner.ProviderNone {
+			continue
+		}
+		if n := c.Count - countOf(s.MailboxConfident, c.ID); n > 0 {
+			out = append(out, scanner.Count{ID: c.ID, Count: n})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b scanner.Count) int { return cmp.Compare(b.Count, a.Count) })
+	return out
+}
+
 func total(cs []scanner.Count) int {
 	n := 0
 	for _, c := range cs {
@@ -651,20 +665,6 @@ func countList(cs []scanner.Count) string {
 	return strings.Join(parts, ", ")
 }
 
-// counts orders a tally like the Summary's layers: most common first.
-func counts(m map[string]int) []scanner.Count {
-	out := make([]scanner.Count, 0, len(m))
-	for id, n := range m {
-		out = append(out, scanner.Count{ID: id, Count: n})
-	}
-	slices.SortFunc(out, func(a, b scanner.Count) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return out
-}
 
 // catalogHTML writes the provider catalog as one self-contained page.
 func catalogHTML(w io.Writer, cat *providers.Catalog) error {

@@ -315,6 +315,7 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 {{define "begin"}}<header>
 <h1>Where the targets' mail is received, and how it is defended</h1>
 <p class="meta">Scanned {{.Started}} with {{.Tool}} {{.Version}} · resolvers: {{.Resolvers}} · provider catalog {{.Catalog}} · checks: {{.Checks}}</p>
+{{with .Replay}}<p class="meta">{{.}}</p>{{end}}
 <nav class="toc" aria-label="Sections"><a href="#answer">Providers and DMARC</a> · <a href="#targets">Targets</a> · <a href="#details">Per target</a></nav>
 </header>
 {{end}}
@@ -324,7 +325,8 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 <h2 id="answer-h">Providers and DMARC</h2>
 <p class="lead">{{.Targets}}.</p>
 <p class="honest">{{.HonestMX}} {{.HonestSPF}}</p>
-{{with .Filter}}<p class="note">Only the targets on {{.}} (--provider) are in this report; every count is of them.</p>{{end}}
+{{with .Filter}}<div class="note"><p>The table lists only the targets on {{.Providers}} (--provider); the charts count the whole scan.</p>
+{{with .Lines}}<ul class="plain">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}
 ` + htmlPatterns + `
 <div class="answer">
 <div class="layers">
@@ -370,7 +372,7 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 <output id="f-count" aria-live="polite"></output>
 </div>
 <div class="scroll"><table id="results" class="results">
-<thead><tr><th scope="col">#</th><th scope="col">Domain</th>{{range .LabelKeys}}<th scope="col" class="f-label lbl">{{.}}</th>{{end}}<th scope="col">Status</th><th scope="col" class="f-prov">Provider (MX)</th><th scope="col" class="f-prov">Gateway</th><th scope="col" class="f-prov">Mailbox</th><th scope="col">Confidence</th><th scope="col">SPF</th><th scope="col">DMARC</th><th scope="col">Findings</th></tr></thead>
+<thead><tr><th scope="col">#</th><th scope="col">Domain</th>{{range .LabelKeys}}<th scope="col" class="f-label lbl">{{.}}</th>{{end}}<th scope="col">Status</th><th scope="col" class="f-prov">Provider (MX)</th><th scope="col" class="f-prov">Gateway</th><th scope="col" class="f-prov">Mailbox</th><th scope="col">Confidence</th><th scope="col">SPF</th><th scope="col">DMARC</th><th scope="col">Findings</th>{{if .ShowMatch}}<th scope="col">Match</th>{{end}}</tr></thead>
 <tbody>
 {{end}}
 
@@ -386,7 +388,8 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 <td data-col="SPF" data-v="{{.SPF}}">{{.SPF}}</td>
 <td data-col="DMARC" data-v="{{.DMARC}}" data-sort="{{.DMARCRank}}">{{.DMARC}}</td>
 <td data-col="Findings" data-sort="{{.FindingsRank}}">{{range .Severities}}<span class="sev sev-{{.Class}}">{{.Count}} {{.Name}}</span>{{else}}-{{end}}</td>
-</tr>
+{{if .ShowMatch}}<td data-col="Match" data-v="{{.Match}}">{{or .Match "-"}}</td>
+{{end}}</tr>
 {{end}}
 
 {{define "table-end"}}</tbody></table></div>

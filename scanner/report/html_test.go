@@ -445,8 +445,15 @@ func TestHTMLChartsCountTheSummary(t *testing.T) {
 		// alpha2024 and alphaforamerica are on microsoft at high
 		// confidence; beta2020's microsoft (low) and hostile's unknown
 		// are left out.
-		{"mailbox", map[string]string{"microsoft": "2"}},
-		{"dmarc", map[string]string{"reject": "1", "quarantine": "0", "none": "1", "missing": "1", "invalid": "1", "failed": "0"}},
+		{"mailbox", want(s.MailboxConfident)},
+		// Every policy and state has a bar, counted or not.
+		{"dmarc", func() map[string]string {
+			m := map[string]string{"reject": "0", "quarantine": "0", "none": "0", "missing": "0", "invalid": "0", "temperror": "0"}
+			for k, v := range want(s.DMARC) {
+				m[k] = v
+			}
+			return m
+		}()},
 	} {
 		t.Run(tt.layer, func(t *testing.T) {
 			if got := bars(tt.layer); fmt.Sprint(got) != fmt.Sprint(tt.want) {
@@ -456,7 +463,7 @@ func TestHTMLChartsCountTheSummary(t *testing.T) {
 	}
 	page := text(doc)
 	for _, words := range []string{honestMX, "Not counted: 2 failed lookups (1 nxdomain, 1 timeout), 1 entry that is not a domain.",
-		"Not charted: 1 at low confidence, where only SPF or a verification token points (microsoft 1); 1 not known.",
+		"Not charted: 1 at low confidence, a possible answer only (microsoft 1); 1 not known.",
 		"1 record says t=y (testing), and is counted at the policy receivers apply: t=y lowers reject to quarantine, quarantine to none."} {
 		if !strings.Contains(page, words) {
 			t.Errorf("the page does not say %q", words)

@@ -267,6 +267,7 @@ var cases = []struct {
 	{"json-provider", "json", Options{Providers: []string{"microsoft"}}, false},
 	{"markdown-provider", "markdown", Options{Providers: []string{"microsoft"}}, false},
 	{"html", "html", Options{LabelKeys: labelKeys}, false},
+	{"html-provider", "html", Options{Providers: []string{"microsoft"}}, false},
 }
 
 func TestGoldenFiles(t *testing.T) {
