@@ -50,12 +50,12 @@ removed record.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
+	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.DiffFormats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the diff to FILE (atomically) instead of stdout")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when SPF or DMARC weakened or a finding was added (weakened), or on any change (changed)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one, for evidence files")
 	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let comparisons that could not be made pass instead of exiting 4")
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.DiffFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"weakened", "changed"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -114,8 +114,8 @@ func openSide(ctx context.Context, io *streams, o *diffOptions, path string, ind
 }
 
 func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
-	if !slices.Contains(report.Formats, o.Format) {
-		return userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
+	if !slices.Contains(report.DiffFormats, o.Format) {
+		return userError(exitUsage, "formats: "+strings.Join(report.DiffFormats, ", "), "unknown format %q", o.Format)
 	}
 	switch o.FailOn {
 	case "", "weakened", "changed":

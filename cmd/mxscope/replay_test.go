@@ -30,7 +30,7 @@ func scanWithEvidence(t *testing.T, dir string, args ...string) (report, ev stri
 // same bytes; only the meta line says it is a replay.
 func TestReplayReproducesTheScan(t *testing.T) {
 	dir := t.TempDir()
-	for _, format := range []string{"jsonl", "json", "csv", "markdown", "table"} {
+	for _, format := range []string{"jsonl", "json", "csv", "markdown", "table", "html"} {
 		t.Run(format, func(t *testing.T) {
 			scanned, ev := scanWithEvidence(t, dir, "-f", format)
 			r := mxscope(t, "", false, "replay", ev, "-f", format)
@@ -71,16 +71,16 @@ func TestReplayReproducesTheScan(t *testing.T) {
 				if !strings.Contains(got[:gi], `"replay": {`) {
 					t.Errorf("json replay has no replay header:\n%.600s", got)
 				}
-			case "markdown":
+			case "markdown", "html":
 				lines := strings.Split(got, "\n")
 				var kept []string
 				for _, l := range lines {
-					if !strings.HasPrefix(l, "- Replayed: ") {
+					if !strings.HasPrefix(l, "- Replayed: ") && !strings.HasPrefix(l, `<p class="meta">Replayed `) {
 						kept = append(kept, l)
 					}
 				}
 				if strings.Join(kept, "\n") != string(want) {
-					t.Errorf("replayed markdown differs:\n--- replay\n%s\n--- scan\n%s", got, want)
+					t.Errorf("replayed %s differs:\n--- replay\n%s\n--- scan\n%s", format, got, want)
 				}
 			default:
 				if got != string(want) {

@@ -38,8 +38,12 @@ func NewDiff(format string, w io.Writer, opt Options) (DiffWriter, error) {
 	case "markdown":
 		return &diffMarkdown{out: bufio.NewWriter(w), opt: opt}, nil
 	}
-	return nil, unknownFormat(format)
+	return nil, fmt.Errorf("%w %q (want one of: %s)", ErrUnknownFormat, format, strings.Join(DiffFormats, ", "))
 }
+
+// DiffFormats lists the format names NewDiff accepts: the report formats
+// but html, whose page is a scan's, not a comparison's.
+var DiffFormats = []string{"table", "json", "jsonl", "csv", "markdown"}
 
 // The honest words of a diff.
 const (

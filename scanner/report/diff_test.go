@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +128,18 @@ func TestEmptyDiffSaysSo(t *testing.T) {
 	}
 	if _, err := NewDiff("yaml", &bytes.Buffer{}, Options{}); err == nil {
 		t.Error("an unknown format was accepted")
+	}
+}
+
+func TestNewDiffTakesEveryDiffFormatAndNoOther(t *testing.T) {
+	for _, f := range DiffFormats {
+		if _, err := NewDiff(f, io.Discard, Options{}); err != nil {
+			t.Errorf("NewDiff(%q): %v", f, err)
+		}
+	}
+	_, err := NewDiff("html", io.Discard, Options{})
+	_, listed, _ := strings.Cut(fmt.Sprint(err), "want one of:")
+	if !errors.Is(err, ErrUnknownFormat) || strings.Contains(listed, "html") || !strings.Contains(listed, "markdown") {
+		t.Errorf("NewDiff(html): got %v; want ErrUnknownFormat listing the diff formats", err)
 	}
 }

@@ -420,10 +420,10 @@ type htmlFindingSum struct{ Class, Severity, ID, Title, Share string }
 type htmlAnswer struct {
 	Targets, HonestMX, HonestSPF string
 	Filter                       *htmlFilter
-	Layers                               []htmlChart
-	DMARC                                htmlChart
-	Findings                             []htmlFindingSum
-	Tenants                              []string
+	Layers                       []htmlChart
+	DMARC                        htmlChart
+	Findings                     []htmlFindingSum
+	Tenants                      []string
 }
 
 func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
@@ -664,7 +664,6 @@ func countList(cs []scanner.Count) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
 
 // catalogHTML writes the provider catalog as one self-contained page.
 func catalogHTML(w io.Writer, cat *providers.Catalog) error {

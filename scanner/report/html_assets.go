@@ -315,8 +315,8 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 {{define "begin"}}<header>
 <h1>Where the targets' mail is received, and how it is defended</h1>
 <p class="meta">Scanned {{.Started}} with {{.Tool}} {{.Version}} · resolvers: {{.Resolvers}} · provider catalog {{.Catalog}} · checks: {{.Checks}}</p>
-{{with .Replay}}<p class="meta">{{.}}</p>{{end}}
-<nav class="toc" aria-label="Sections"><a href="#answer">Providers and DMARC</a> · <a href="#targets">Targets</a> · <a href="#details">Per target</a></nav>
+{{with .Replay}}<p class="meta">{{.}}</p>
+{{end}}<nav class="toc" aria-label="Sections"><a href="#answer">Providers and DMARC</a> · <a href="#targets">Targets</a> · <a href="#details">Per target</a></nav>
 </header>
 {{end}}
 
