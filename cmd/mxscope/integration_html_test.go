@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/dnstest/realdns"
 )
 
 // browserTargets are fictional candidates on the integration zones, and
@@ -73,16 +73,6 @@ type jsonReport struct {
 	Summary scanner.Summary `json:"summary"`
 }
 
-// requireChromium returns the path of chromium, or skips the test.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("integration: chromium not installed (apt-get install chromium)")
-	}
-	return p
-}
-
 // pageState is what the test reads from the DOM.
 type pageState struct {
 	Rows     []string                  `json:"rows"`    // each row's domain (or entry), in DOM order
@@ -135,7 +125,7 @@ const readState = `(() => {
 })()`
 
 func TestIntegrationHTMLReportInABrowser(t *testing.T) {
-	chromium := requireChromium(t)
+	chromium := realdns.Require(t, "chromium")
 	e := startEnv(t, map[string]string{"hostile.test": hostileZone})
 	art := artifactDir(t)
 	targets := filepath.Join(t.TempDir(), "targets.yaml")

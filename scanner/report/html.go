@@ -419,6 +419,7 @@ type htmlFindingSum struct{ Class, Severity, ID, Title, Share string }
 
 type htmlAnswer struct {
 	Targets, HonestMX, HonestSPF string
+	Partial                      string // the scan was interrupted: what the page leaves out
 	Filter                       *htmlFilter
 	Layers                       []htmlChart
 	DMARC                        htmlChart
@@ -430,6 +431,9 @@ func (h *htmlReport) answer(s scanner.Summary) htmlAnswer {
 	a := htmlAnswer{
 		Targets: Clean(targetsLine(s)), HonestMX: honestMX, HonestSPF: honestSPF,
 		Filter: filterNote(s, h.opt),
+	}
+	if s.Partial {
+		a.Partial = Clean(partialNote(s))
 	}
 	apart := notCounted(s)
 	of := "of the " + strconv.Itoa(s.Scanned) + " resolved targets"

@@ -323,7 +323,8 @@ var reportTemplates = `{{define "head"}}` + htmlHead(reportCSP) + `{{end}}
 {{define "answer"}}<main>
 <section id="answer" aria-labelledby="answer-h">
 <h2 id="answer-h">Providers and DMARC</h2>
-<p class="lead">{{.Targets}}.</p>
+{{with .Partial}}<p class="note"><strong>{{.}}</strong></p>
+{{end}}<p class="lead">{{.Targets}}.</p>
 <p class="honest">{{.HonestMX}} {{.HonestSPF}}</p>
 {{with .Filter}}<div class="note"><p>The table lists only the targets on {{.Providers}} (--provider); the charts count the whole scan.</p>
 {{with .Lines}}<ul class="plain">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>{{end}}

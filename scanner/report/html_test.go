@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -511,4 +512,17 @@ func TestHTMLReportOfManyTargetsSpoolsToDisk(t *testing.T) {
 	}
 	page := renderResults(t, rs, Options{LabelKeys: labelKeys})
 	checkPage(t, page, rs)
+}
+
+func TestHTMLSaysAnInterruptedScanIsPartial(t *testing.T) {
+	var buf bytes.Buffer
+	w := newHTML(&buf, Options{})
+	s := testSummary(fixtures()[:2])
+	s.Partial = true
+	if err := errors.Join(w.Begin(testMeta()), w.Write(fixtures()[0]), w.Write(fixtures()[1]), w.End(s)); err != nil {
+		t.Fatal(err)
+	}
+	if page := text(parseHTML(t, buf.String())); !strings.Contains(page, partialNote(s)) {
+		t.Errorf("the page does not say %q", partialNote(s))
+	}
 }
