@@ -10,7 +10,7 @@ FUZZTIME      ?= 50000x
 # `make test` ends by listing them. MXSCOPE_REQUIRE_TOOLS=1 (CI) fails them.
 export MXSCOPE_SKIP_LOG ?= $(BIN)/test-skips.txt
 
-.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve clean
+.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve image clean
 
 all: build
 
@@ -74,6 +74,14 @@ bench: build
 ## bench-curve: the cost at 10k, 100k and 1M domains
 bench-curve: build
 	$(GO) run ./cmd/mxbench -mxscope $(BIN)/mxscope -sizes 10000,100000,1000000 -out bench/out $(BENCHFLAGS)
+
+## image: the mxscope container image (Dockerfile) and the unbound sidecar's
+## (deploy/unbound), with docker or podman, whichever is installed
+CONTAINER ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+image:
+	@if [ -z "$(CONTAINER)" ]; then echo "make image needs docker or podman"; exit 1; fi
+	$(CONTAINER) build --build-arg VERSION=$(VERSION) -t mxscope:$(VERSION) -t mxscope:latest .
+	$(CONTAINER) build -t mxscope-unbound:latest deploy/unbound
 
 clean:
 	rm -rf $(BIN)
