@@ -102,6 +102,7 @@ type Result struct {
 	Unicode         string         `json:"unicode,omitempty"`
 	Labels          targets.Labels `json:"labels,omitempty"`
 	Line            int            `json:"line,omitempty"`
+	Position        int            `json:"position,omitempty"` // in the whole list, for a shard's rows (targets.Target.Position)
 	Status          Status         `json:"status"`
 	Error           string         `json:"error,omitempty"`
 	Mail            Mail           `json:"mail,omitempty"`

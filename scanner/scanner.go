@@ -383,11 +383,12 @@ func (dl *domainDeadlines) stop() {
 // when the target needs no lookups: it is invalid, or ctx has ended.
 func (s *Scanner) begin(ctx context.Context, t targets.Target) (*Result, bool) {
 	r := &Result{
-		Domain:  t.Domain,
-		Input:   t.Input,
-		Unicode: t.Unicode,
-		Labels:  t.Labels,
-		Line:    t.Line,
+		Domain:   t.Domain,
+		Input:    t.Input,
+		Unicode:  t.Unicode,
+		Labels:   t.Labels,
+		Line:     t.Line,
+		Position: t.Position,
 	}
 	if t.Invalid != "" {
 		// Nothing was looked up, so no provider is claimed, not even "none".

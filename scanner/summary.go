@@ -26,6 +26,9 @@ type Meta struct {
 	// targets as read (domains, labels, invalid entries with their lines),
 	// so that --resume can refuse a report of another list.
 	TargetsSHA256 string `json:"targets_sha256,omitempty"`
+	// Shard is "K/N" when the scan covered only shard K of N of the list
+	// (targets.Shard); mxscope merge puts the N shards back together.
+	Shard string `json:"shard,omitempty"`
 }
 
 // Replay says where replayed results come from.

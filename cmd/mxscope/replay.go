@@ -240,7 +240,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: src.meta.Started, Resolvers: src.meta.Resolvers, Catalog: cat.Version, Checks: checks.String(),
-		TargetsSHA256: src.meta.TargetsSHA256,
+		TargetsSHA256: src.meta.TargetsSHA256, Shard: src.meta.Shard,
 		Replay: &scanner.Replay{Evidence: o.Evidence, Version: src.meta.Version, Catalog: src.meta.Catalog,
 			Replayed: now().UTC().Truncate(time.Second), Complete: complete},
 	}

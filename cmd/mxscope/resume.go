@@ -110,6 +110,7 @@ type resumeState struct {
 	meta    []byte       // its meta line, without the line break; nil when none
 	targets string       // the meta's targets_sha256
 	checks  string       // the meta's checks
+	shard   string       // the meta's shard
 	size    int64        // up to the end of its last complete line
 	typed   map[int]bool // the numbers of its meta and summary lines
 }
@@ -139,6 +140,7 @@ func readResume(path string, add func(*scanner.Result)) (*resumeState, error) {
 			Type    string          `json:"type"`
 			Targets string          `json:"targets_sha256"`
 			Checks  string          `json:"checks"`
+			Shard   string          `json:"shard"`
 			Results json.RawMessage `json:"results"`
 		}
 		var row struct {
@@ -169,7 +171,7 @@ func readResume(path string, add func(*scanner.Result)) (*resumeState, error) {
 		st.typed[n] = true
 		if typed.Type == "meta" && st.meta == nil {
 			st.meta = bytes.Clone(line)
-			st.targets, st.checks = typed.Targets, typed.Checks
+			st.targets, st.checks, st.shard = typed.Targets, typed.Checks, typed.Shard
 		} // else a summary, or the meta line of an older resumed run
 		return nil
 	})
@@ -184,7 +186,7 @@ func readResume(path string, add func(*scanner.Result)) (*resumeState, error) {
 }
 
 // check refuses a report that another targets list or other checks wrote.
-func (st *resumeState) check(io *streams, hash string, checks scanner.Checks) error {
+func (st *resumeState) check(io *streams, hash string, checks scanner.Checks, shard string) error {
 	if st.meta == nil {
 		return nil
 	}
@@ -193,6 +195,15 @@ func (st *resumeState) check(io *streams, hash string, checks scanner.Checks) er
 	} else if st.targets != hash {
 		return userError(exitUsage, "resume with the targets the report was written from, or start a new report without --resume",
 			"--resume: %s was written from a different targets list (targets_sha256 %.12s…, this list %.12s…)", st.path, st.targets, hash)
+	}
+	if st.shard != shard {
+		name := func(s string) string {
+			if s == "" {
+				return "the whole list"
+			}
+			return "shard " + s
+		}
+		return userError(exitUsage, "resume with the --shard the report was written with", "--resume: %s holds %s, not %s", st.path, name(st.shard), name(shard))
 	}
 	if st.checks != "" && st.checks != checks.String() {
 		return userError(exitUsage, fmt.Sprintf("resume with --checks %s, or start a new report without --resume", st.checks),

@@ -28,7 +28,7 @@ that a campaign was targeted or compromised.`,
 		return userError(exitUsage, fmt.Sprintf("see '%s --help'", c.CommandPath()), "%s", err)
 	})
 	root.AddCommand(newScanCmd(io, nil), newSPFCmd(io, nil), newProvidersCmd(io), newVersionCmd(io))
-	root.AddCommand(newReplayCmd(io, nil), newDiffCmd(io, nil))
+	root.AddCommand(newReplayCmd(io, nil), newDiffCmd(io, nil), newMergeCmd(io, nil))
 	return root
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/mxscope/mxscope/scanner/evidence"
 	"github.com/mxscope/mxscope/scanner/report"
 	"github.com/mxscope/mxscope/scanner/resolve"
+	"github.com/mxscope/mxscope/scanner/targets"
 )
 
 // Defaults chosen from the lossy-network measurement in README ("Timeouts
@@ -47,6 +48,8 @@ type scanOptions struct {
 	Checks        string
 	Catalog       string
 	Resume        string
+	Shard         string
+	shard         targets.Shard // Shard, parsed by validate
 	Evidence      string // --evidence FILE: every DNS answer the verdicts used
 	DomainTimeout time.Duration
 	Progress      bool
@@ -108,6 +111,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringArrayVar(&o.DKIMSelectors, "dkim-selector", nil, "also probe this DKIM selector for every domain (repeatable)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
+	f.StringVar(&o.Shard, "shard", "", "scan only shard K of N of the targets (K from 0; README, \"More than one machine\"), for mxscope merge")
 	f.StringVar(&o.Resume, "resume", "", "carry on the interrupted jsonl report FILE: scan only the targets it does not hold, and write it (or -o) whole again")
 	f.StringVar(&o.Evidence, "evidence", "", "also write every DNS answer the verdicts used to FILE (JSON Lines, atomically), for mxscope replay")
 	f.DurationVar(&o.DomainTimeout, "domain-timeout", defaultDomainTimeout, "deadline for all lookups of one domain")
@@ -211,6 +215,9 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 			return nil, "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
 		}
 	}
+	if o.shard, err = targets.ParseShard(o.Shard); err != nil {
+		return nil, "", userError(exitUsage, "--shard K/N: K counts from 0, so the shards of 4 are 0/4, 1/4, 2/4 and 3/4", "%s", strings.TrimPrefix(err.Error(), "targets: "))
+	}
 	checks, err = scanner.ParseChecks(strings.ToLower(o.Checks))
 	if err != nil {
 		return nil, "", userError(exitUsage, "", "--checks: %s", err)
@@ -257,6 +264,14 @@ func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity
 		return nil, "", err
 	}
 	return checks, failOn, nil
+}
+
+// shardName is the meta's shard: "K/N", or "" for the whole list.
+func (o *scanOptions) shardName() string {
+	if o.shard.Whole() {
+		return ""
+	}
+	return o.shard.String()
 }
 
 func runScan(ctx context.Context, io *streams, o *scanOptions) error {
@@ -309,7 +324,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	defer src.close()
 	if resume != nil {
-		if err := resume.check(io, src.hash, checks); err != nil {
+		if err := resume.check(io, src.hash, checks, o.shardName()); err != nil {
 			return err
 		}
 	}
@@ -340,7 +355,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	if o.Evidence != "" {
 		if err := ev.open(ctx, io, o.Evidence, evidence.Meta{
 			Tool: "mxscope", Version: toolVersion(), Catalog: cat.Version, Checks: checks.String(),
-			Resolvers: servers, Started: started, Targets: src.total, TargetsSHA256: src.hash,
+			Resolvers: servers, Started: started, Targets: src.total, TargetsSHA256: src.hash, Shard: o.shardName(),
 		}); err != nil {
 			return err
 		}
@@ -371,6 +386,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: started, Resolvers: servers,
 		Catalog: cat.Version, Checks: checks.String(), TargetsSHA256: src.hash,
+		Shard: o.shardName(),
 	}
 	begin := true
 	if resume != nil {

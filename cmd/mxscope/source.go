@@ -22,6 +22,7 @@ type source struct {
 	path  string           // the file to stream; "" for command-line domains
 	args  []targets.Target // command-line domains
 	skip  map[string]bool  // keys of the targets already done (--resume; see resumeKeys)
+	shard targets.Shard    // the part of the list to scan (--shard)
 	total int              // targets to scan, after skip
 	all   int              // targets in the list
 	hash  string           // the list's SHA-256 (listHash)
@@ -36,7 +37,7 @@ var errStopped = errors.New("scan stopped reading targets")
 // openSource reads the targets once, printing warnings and invalid entries
 // to stderr. skip names targets to leave out (see resumeKey).
 func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, error) {
-	src := &source{skip: skip}
+	src := &source{skip: skip, shard: o.shard}
 	switch {
 	case len(o.Domains) > 0:
 		var warns []targets.Warning
@@ -60,8 +61,8 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 	keys, hash := &resumeKeys{}, newListHash()
 	err := src.each(func(t targets.Target) error {
 		src.all++
-		hash.add(t)
-		if src.skip[keys.target(t)] {
+		hash.add(t) // the whole list's, so that every shard records the same
+		if !src.shard.Has(t) || src.skip[keys.target(t)] {
 			return nil
 		}
 		src.total++
@@ -152,7 +153,15 @@ func targetsHint(src *source, err error) string {
 func (s *source) seq(errp *error) iter.Seq[targets.Target] {
 	return func(yield func(targets.Target) bool) {
 		keys := &resumeKeys{}
+		pos := 0
 		err := s.each(func(t targets.Target) error {
+			pos++
+			if !s.shard.Has(t) {
+				return nil
+			}
+			if !s.shard.Whole() {
+				t.Position = pos // merge puts the shards back in this order
+			}
 			if s.skip[keys.target(t)] {
 				return nil
 			}

@@ -94,6 +94,9 @@ func (e *lineEncoder) target(b []byte, t *targetLine) ([]byte, error) {
 	if t.Line != 0 {
 		b = strconv.AppendInt(append(b, `,"line":`...), int64(t.Line), 10)
 	}
+	if t.Position != 0 {
+		b = strconv.AppendInt(append(b, `,"position":`...), int64(t.Position), 10)
+	}
 	b = e.str(append(b, `,"domain":`...), t.Domain)
 	b = e.opt(b, `,"input":`, t.Input)
 	b = e.opt(b, `,"unicode":`, t.Unicode)

@@ -88,6 +88,9 @@ type Meta struct {
 	// TargetsSHA256 is the scan report's targets_sha256 (scanner.Meta),
 	// so that a replay's report identifies the same targets list.
 	TargetsSHA256 string `json:"targets_sha256,omitempty"`
+	// Shard is "K/N" when the scan covered one shard of the list
+	// (scanner.Meta.Shard).
+	Shard string `json:"shard,omitempty"`
 }
 
 // End is the last line. A file without one was cut short.

@@ -23,6 +23,7 @@ type Entry struct {
 	// Truncated: the scan kept only part of this target's answers.
 	Truncated bool
 	answers   map[Question]resolve.Answer
+	lines     map[Question][]byte // the answer lines as written, with Reader.KeepLines
 }
 
 // Answer returns the recorded answer to q, or a failure wrapping
@@ -66,7 +67,13 @@ type Reader struct {
 	nblock int // and their number
 	cut    bool
 	skip   bool // SkipAnswers
+	keep   bool // KeepLines
 }
+
+// KeepLines makes each Entry keep its answer lines as they were written,
+// for Writer.TargetEntry and Spool, instead of decoded answers: mxscope
+// merge copies answers without decoding and encoding them again.
+func (r *Reader) KeepLines() { r.keep = true }
 
 // SkipAnswers makes Next check answer lines but keep none, and return
 // targets without answers: a first pass that counts targets and collects
@@ -200,7 +207,7 @@ func (r *Reader) target(b []byte) (*Entry, error) {
 	}
 	e := &Entry{
 		N:         tl.N,
-		Target:    targets.Target{Domain: tl.Domain, Input: tl.Input, Unicode: tl.Unicode, Labels: tl.Labels, Line: tl.Line, Invalid: tl.Invalid},
+		Target:    targets.Target{Domain: tl.Domain, Input: tl.Input, Unicode: tl.Unicode, Labels: tl.Labels, Line: tl.Line, Position: tl.Position, Invalid: tl.Invalid},
 		Questions: tl.Questions,
 		Truncated: tl.Truncated,
 		answers:   make(map[Question]resolve.Answer, len(tl.Questions)),
@@ -217,6 +224,13 @@ func (r *Reader) target(b []byte) (*Entry, error) {
 		h := r.latest[q]
 		if h == nil {
 			continue // Answer reports it as not recorded
+		}
+		if r.keep {
+			if e.lines == nil {
+				e.lines = make(map[Question][]byte, len(tl.Questions))
+			}
+			e.lines[q] = h.raw
+			continue
 		}
 		if h.parsed == nil {
 			a := decodeAnswer(h.raw, r.name+":"+strconv.Itoa(h.lineNo))

@@ -18,6 +18,7 @@ import (
 type targetLine struct {
 	N         int            `json:"n"` // 1-based position among this scan's targets
 	Line      int            `json:"line,omitempty"`
+	Position  int            `json:"position,omitempty"` // in the whole list, for a shard's scan (targets.Target.Position)
 	Domain    string         `json:"domain"`
 	Input     string         `json:"input,omitempty"`
 	Unicode   string         `json:"unicode,omitempty"`
@@ -151,15 +152,8 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 		return w.err
 	}
 	tl := targetLine{
-		N: w.targets + 1, Line: t.Line, Domain: t.Domain, Input: t.Input, Unicode: t.Unicode,
+		N: w.targets + 1, Line: t.Line, Position: t.Position, Domain: t.Domain, Input: t.Input, Unicode: t.Unicode,
 		Labels: t.Labels, Invalid: t.Invalid, Questions: []Question{}, Truncated: l.Truncated,
-	}
-	type pending struct {
-		q    Question
-		a    resolve.Answer
-		line []byte
-		sum  uint64
-		done bool
 	}
 	ps := make([]pending, 0, len(l.Asked))
 	seen := make(map[Question]bool, len(l.Asked))
@@ -187,6 +181,21 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 		tl.Questions = append(tl.Questions, q)
 		ps = append(ps, pending{q: q, a: a.Answer, line: b, sum: maphash.Bytes(w.seed, b)})
 	}
+	return w.writeTarget(&tl, ps)
+}
+
+// pending is one answer of the target being written.
+type pending struct {
+	q    Question
+	a    resolve.Answer
+	line []byte // the answer line; nil when known to be in the window
+	sum  uint64
+	done bool
+}
+
+// writeTarget writes the answer lines of ps the window lacks, then the
+// target line.
+func (w *Writer) writeTarget(tl *targetLine, ps []pending) error {
 	// Write each answer the window lacks. Writing may push out an older
 	// line another question of this target relies on; the next round
 	// writes that one again. Lines of this target are never pushed out,
@@ -228,11 +237,35 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 	}
 	w.win.endBlock()
 	w.targets++
-	b, err := w.enc.target(nil, &tl)
+	b, err := w.enc.target(nil, tl)
 	if err != nil {
 		return err
 	}
 	return w.write(report.SafeJSON(b))
+}
+
+// TargetEntry writes an entry read from another evidence file (with
+// Reader.KeepLines), its answer lines as they were written there: mxscope
+// merge uses it to put shards' evidence together without re-encoding, so
+// that nothing a line said is lost. t replaces the entry's target.
+func (w *Writer) TargetEntry(t targets.Target, e *Entry) error {
+	if w.err != nil {
+		return w.err
+	}
+	tl := targetLine{
+		N: w.targets + 1, Line: t.Line, Position: t.Position, Domain: t.Domain, Input: t.Input, Unicode: t.Unicode,
+		Labels: t.Labels, Invalid: t.Invalid, Questions: []Question{}, Truncated: e.Truncated,
+	}
+	ps := make([]pending, 0, len(e.Questions))
+	for _, q := range e.Questions {
+		tl.Questions = append(tl.Questions, q)
+		b, ok := e.lines[q]
+		if !ok {
+			continue // not recorded there: not here either
+		}
+		ps = append(ps, pending{q: q, line: b, sum: maphash.Bytes(w.seed, b)})
+	}
+	return w.writeTarget(&tl, ps)
 }
 
 // Close writes the end line. complete is false when the scan was
@@ -243,7 +276,7 @@ func (w *Writer) Close(complete bool, finished time.Time) error {
 
 // TargetOf is the targets entry a scanned Result came from.
 func TargetOf(r *scanner.Result) targets.Target {
-	t := targets.Target{Domain: r.Domain, Input: r.Input, Unicode: r.Unicode, Labels: r.Labels, Line: r.Line}
+	t := targets.Target{Domain: r.Domain, Input: r.Input, Unicode: r.Unicode, Labels: r.Labels, Line: r.Line, Position: r.Position}
 	if r.Status == scanner.StatusInvalid {
 		t.Invalid = r.Error
 	}

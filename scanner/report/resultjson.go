@@ -28,7 +28,7 @@ import (
 // up. TestResultShapeIsKnown fails meanwhile, to say so.
 
 // resultShape is typeShape(scanner.Result) when appendResult was written.
-const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";DNSSEC *scanner.DNSSEC "dnssec,omitempty";DKIM *scanner.DKIM "dkim,omitempty";BIMI *scanner.BIMI "bimi,omitempty";Parked bool "parked,omitempty";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
+const resultShape = `scanner.Result{Domain string "domain";Input string "input,omitempty";Unicode string "unicode,omitempty";Labels targets.Labels "labels,omitempty";Line int "line,omitempty";Position int "position,omitempty";Status scanner.Status "status";Error string "error,omitempty";Mail scanner.Mail "mail,omitempty";MX []scanner.MX "mx";Provider string "provider";Gateway string "gateway";Mailbox string "mailbox";MailboxEvidence []string "mailbox_evidence";Confidence scanner.Confidence "confidence,omitempty";Reseller string "reseller,omitempty";Tenant string "tenant,omitempty";Senders []string "senders";SPF scanner.SPF "spf";DMARC scanner.DMARC "dmarc";MTASTS scanner.Policy "mta_sts";TLSRPT scanner.Policy "tls_rpt";DNSSEC *scanner.DNSSEC "dnssec,omitempty";DKIM *scanner.DKIM "dkim,omitempty";BIMI *scanner.BIMI "bimi,omitempty";Parked bool "parked,omitempty";Findings []scanner.Finding "findings";Match []scanner.Match "match,omitempty";interrupted bool ""}` +
 	` targets.Labels(marshaler)` +
 	` scanner.MX{Preference uint16 "preference";Host string "host";Provider string "provider";Product string "product,omitempty";Addresses []string "addresses";Status resolve.Status "status,omitempty";Canonical string "canonical,omitempty";Appliance string "appliance,omitempty";TLSA *scanner.TLSA "tlsa,omitempty"}` +
 	` scanner.TLSA{Status scanner.TLSAStatus "status";DNSSEC scanner.DNSSECStatus "dnssec";Records []scanner.TLSARecord "records,omitempty";Error string "error,omitempty"}` +
@@ -158,6 +158,9 @@ func (e *resultEncoder) appendResult(b []byte, r *scanner.Result) (out []byte, n
 	}
 	if r.Line != 0 {
 		b = strconv.AppendInt(append(b, `,"line":`...), int64(r.Line), 10)
+	}
+	if r.Position != 0 {
+		b = strconv.AppendInt(append(b, `,"position":`...), int64(r.Position), 10)
 	}
 	b = e.str(append(b, `,"status":`...), string(r.Status))
 	b = e.optStr(b, `,"error":`, r.Error)

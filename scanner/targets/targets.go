@@ -42,7 +42,11 @@ type Target struct {
 	Unicode string // U-label form, for an IDN (empty otherwise)
 	Labels  Labels // every other key of a map entry, in file order, values unchanged
 	Line    int    // 1-based line in the file (0 for command-line arguments)
-	Invalid string // why the entry is not a valid domain; "" when valid
+	// Position is the target's place in the whole list, 1-based, set by
+	// the reader of one shard of it (Shard), so that the shards' reports
+	// can be merged back into input order; 0 otherwise.
+	Position int
+	Invalid  string // why the entry is not a valid domain; "" when valid
 }
 
 // Warning is a problem that does not stop the scan, such as a duplicate.
