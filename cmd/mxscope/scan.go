@@ -50,7 +50,7 @@ type scanOptions struct {
 	Resume        string
 	Shard         string
 	shard         targets.Shard // Shard, parsed by validate
-	Evidence      string // --evidence FILE: every DNS answer the verdicts used
+	Evidence      string        // --evidence FILE: every DNS answer the verdicts used
 	DomainTimeout time.Duration
 	Progress      bool
 	Stats         bool
