@@ -50,6 +50,7 @@ func TestIntegrationShardsMerge(t *testing.T) {
 	if whole.code != exitOK {
 		t.Fatalf("whole scan: exit %d\n%s", whole.code, whole.stderr)
 	}
+	t.Logf("one process, %d targets: %v", len(domains), whole.elapsed)
 
 	const n = 4
 	if err := os.Mkdir(filepath.Join(dir, "shards"), 0o755); err != nil {
@@ -57,6 +58,7 @@ func TestIntegrationShardsMerge(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]string, n)
+	start := time.Now()
 	for k := range n {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -73,6 +75,7 @@ func TestIntegrationShardsMerge(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("%d shard processes at once: %v", n, time.Since(start))
 	for _, msg := range errs {
 		if msg != "" {
 			t.Fatal(msg)
