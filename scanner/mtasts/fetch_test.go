@@ -168,3 +168,92 @@ func closedPort(t *testing.T) int {
 	l.Close()
 	return port
 }
+
+// Get records the exchange as it happened, judging nothing: what an
+// evidence file keeps and a replay judges again.
+func TestGetRecordsTheExchange(t *testing.T) {
+	ca := ststest.NewCA(t)
+	srv := ca.Serve(t, policyHosts(), policyNames...)
+	wrongName := ca.Serve(t, policyHosts(), "www.good.example")
+	refusing := netip.MustParseAddr("127.0.0.2")
+	get := func(port int, domain string, addrs ...netip.Addr) mtasts.Response {
+		return mtasts.NewFetcher(mtasts.Config{Roots: ca.Pool(), Port: port, Timeout: 2 * time.Second}).Get(context.Background(), domain, addrs)
+	}
+
+	ok := get(srv.Port(), "good.example", refusing, loopback[0])
+	if ok.Class != "" || ok.StatusCode != 200 || string(ok.Body) != enforce || ok.BodyTruncated || !strings.HasPrefix(ok.ContentType, "text/plain") ||
+		len(ok.Dialled) != 2 || ok.Dialled[0] != refusing || ok.Connected != loopback[0] || ok.Time.IsZero() || ok.Latency <= 0 {
+		t.Errorf("good.example: %+v", ok)
+	}
+	if ok.TLS == nil || !ok.TLS.Verified || ok.TLS.ServerName != "mta-sts.good.example" || !strings.HasPrefix(ok.TLS.Version, "TLS 1.") {
+		t.Errorf("good.example's handshake: %+v", ok.TLS)
+	}
+	if res := mtasts.Judge(ok); res.Status != mtasts.StatusOK || res.Policy.Mode != mtasts.ModeEnforce {
+		t.Errorf("good.example judged %+v", res)
+	}
+
+	large := get(srv.Port(), "large.example", loopback...)
+	if !large.BodyTruncated || len(large.Body) != mtasts.MaxPolicySize {
+		t.Errorf("large.example: truncated %v, a body of %d bytes; want the first %d and truncated", large.BodyTruncated, len(large.Body), mtasts.MaxPolicySize)
+	}
+
+	redirect := get(srv.Port(), "redirect.example", loopback...)
+	if redirect.StatusCode != 301 || redirect.Location != "https://elsewhere.example/.well-known/mta-sts.txt" || redirect.Body != nil || redirect.Class != "" {
+		t.Errorf("redirect.example: %+v", redirect)
+	}
+
+	cert := get(wrongName.Port(), "good.example", loopback...)
+	if cert.Class != mtasts.ClassCertificate || cert.Connected != loopback[0] || cert.TLS == nil || cert.TLS.Verified ||
+		!strings.Contains(cert.TLS.Err, "mta-sts.good.example") || cert.StatusCode != 0 {
+		t.Errorf("a certificate for another name: %+v %+v", cert, cert.TLS)
+	}
+
+	refused := get(closedPort(t), "good.example", loopback...)
+	if refused.Class != mtasts.ClassRefused || refused.Connected.IsValid() || refused.TLS != nil || len(refused.Dialled) != 1 {
+		t.Errorf("refused: %+v", refused)
+	}
+	for r, want := range map[*mtasts.Response]mtasts.Status{&large: mtasts.StatusInvalid, &redirect: mtasts.StatusUnreachable, &cert: mtasts.StatusUnreachable, &refused: mtasts.StatusUnreachable} {
+		if got := mtasts.Judge(*r); got.Status != want {
+			t.Errorf("%s judged %+v; want %s", r.URL, got, want)
+		}
+	}
+}
+
+// Judge reads a Response the way Fetch did: one path for a scan and a
+// replay.
+func TestJudge(t *testing.T) {
+	u := mtasts.URL("x.example")
+	tests := []struct {
+		name string
+		r    mtasts.Response
+		want mtasts.Status
+		err  string
+	}{
+		{"a policy", mtasts.Response{StatusCode: 200, ContentType: "text/plain; charset=utf-8", Body: []byte(enforce)}, mtasts.StatusOK, ""},
+		{"404", mtasts.Response{StatusCode: 404}, mtasts.StatusNone, "HTTP 404: no policy at " + u},
+		{"410", mtasts.Response{StatusCode: 410}, mtasts.StatusNone, "HTTP 410"},
+		{"a redirect", mtasts.Response{StatusCode: 308, Location: "https://a.example/\x1b"}, mtasts.StatusUnreachable, `redirect to "https://a.example/\x1b"`},
+		{"503", mtasts.Response{StatusCode: 503}, mtasts.StatusUnreachable, "HTTP 503"},
+		{"truncated", mtasts.Response{StatusCode: 200, ContentType: "text/plain", Body: []byte(enforce), BodyTruncated: true}, mtasts.StatusInvalid, "larger than 64 KiB"},
+		{"too long a body", mtasts.Response{StatusCode: 200, ContentType: "text/plain", Body: make([]byte, mtasts.MaxPolicySize+1)}, mtasts.StatusInvalid, "larger than 64 KiB"},
+		{"html", mtasts.Response{StatusCode: 200, ContentType: "text/html", Body: []byte(enforce)}, mtasts.StatusInvalid, `served as "text/html"`},
+		{"refused", mtasts.Response{Class: mtasts.ClassRefused, Err: "connection refused"}, mtasts.StatusUnreachable, "connection refused"},
+		{"certificate", mtasts.Response{Class: mtasts.ClassCertificate, Err: "certificate not accepted: x"}, mtasts.StatusUnreachable, "certificate not accepted"},
+		{"failed", mtasts.Response{Class: mtasts.ClassFailed, Err: "EOF"}, mtasts.StatusUnreachable, "EOF"},
+		{"timeout after the headers", mtasts.Response{StatusCode: 200, Class: mtasts.ClassTimeout, Err: "reading the policy: no answer within 15s"}, mtasts.StatusTemperror, "reading the policy"},
+		{"no route", mtasts.Response{Class: mtasts.ClassNoRoute, Err: "no route"}, mtasts.StatusTemperror, "no route"},
+		{"canceled", mtasts.Response{Class: mtasts.ClassCanceled}, mtasts.StatusTemperror, "canceled"},
+		{"no address", mtasts.Response{Class: mtasts.ClassNoAddress, Err: "mta-sts.x.example has no address"}, mtasts.StatusNone, "no address"},
+		{"not recorded", mtasts.NotRecorded("x.example", "not fetched: none recorded"), mtasts.StatusTemperror, "none recorded"},
+		{"a class this version does not know", mtasts.Response{Class: "new-kind", Err: "?"}, mtasts.StatusTemperror, "?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.r.URL = u
+			res := mtasts.Judge(tt.r)
+			if res.Status != tt.want || !strings.Contains(res.Err, tt.err) || res.URL != u || (res.Status == mtasts.StatusOK) != (res.Policy != nil) {
+				t.Errorf("got %s %q (policy %v); want %s saying %q", res.Status, res.Err, res.Policy, tt.want, tt.err)
+			}
+		})
+	}
+}

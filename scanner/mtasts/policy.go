@@ -16,7 +16,10 @@
 //     StatusTemperror, never "unreachable": it says nothing about the policy;
 //   - bounded work and memory on hostile servers: the body, the headers,
 //     the time and the number of fetches at once are all capped, and the
-//     parser never panics.
+//     parser never panics;
+//   - the request (Fetcher.Get, a Response) and its judgement (Judge, a
+//     Result) are apart, so that a replay judges the response an evidence
+//     file recorded with exactly the code that judged it in the scan.
 package mtasts
 
 import (

@@ -104,6 +104,10 @@ func (ca *CA) Serve(tb testing.TB, h http.Handler, names ...string) *Server {
 	return &Server{srv: s}
 }
 
+// Close stops the server before the test ends: a policy host that is
+// gone. Closing it twice is harmless.
+func (s *Server) Close() { s.srv.Close() }
+
 // Port is the port the server listens on.
 func (s *Server) Port() int { return s.srv.Listener.Addr().(*net.TCPAddr).Port }
 
