@@ -186,7 +186,8 @@ func (d *domainScan) providerSelectors() []string {
 }
 
 // fetchSTSPolicy fetches the MTA-STS policy from the addresses the scan
-// resolves for mta-sts.<domain>, through its resolvers and cache.
+// resolves for mta-sts.<domain>, through its resolvers and cache (in a
+// replay, reads the fetch the evidence recorded).
 func (d *domainScan) fetchSTSPolicy(ctx context.Context) *STSPolicy {
 	host := mtasts.Host(d.r.Domain)
 	out := &STSPolicy{URL: mtasts.URL(d.r.Domain)}
@@ -203,19 +204,15 @@ func (d *domainScan) fetchSTSPolicy(ctx context.Context) *STSPolicy {
 		out.Status, out.Error = string(mtasts.StatusTemperror), "looking up "+host+": "+string(st)
 		return out
 	}
-	if d.s.opts.Answers != nil {
-		// A replay asks no network, and an evidence file holds DNS
-		// answers only: the policy is not known, which is not "missing".
-		out.Status, out.Error = string(mtasts.StatusTemperror), "not fetched: a replay makes no HTTPS request, and the evidence holds DNS answers only"
-		return out
-	}
 	ips := make([]netip.Addr, 0, len(addrs))
 	for _, a := range addrs {
 		if ip, err := netip.ParseAddr(a); err == nil {
 			ips = append(ips, ip)
 		}
 	}
-	res := d.s.sts.Fetch(ctx, d.r.Domain, ips)
+	// A scan asks the network; a replay, the response the evidence
+	// recorded. Either is judged by the same code.
+	res := mtasts.Judge(d.s.getPolicy(ctx, d.r.Domain, ips))
 	out.Status, out.Error = string(res.Status), res.Err
 	if p := res.Policy; p != nil {
 		maxAge := p.MaxAge

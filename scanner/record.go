@@ -2,8 +2,10 @@ package scanner
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 
+	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 )
 
@@ -19,6 +21,9 @@ type Asked struct {
 // in the order first asked.
 type Lookups struct {
 	Asked []Asked
+	// Fetches are the HTTPS requests the verdicts used (the MTA-STS
+	// policy), each URL once, at most MaxFetches.
+	Fetches []mtasts.Response
 	// Truncated: the domain asked more than MaxAsked questions and the
 	// rest were not kept. The scan's own caps keep a domain far below it.
 	Truncated bool
@@ -29,6 +34,10 @@ type Lookups struct {
 // mailbox probes come to a few dozen; the bound only stops hostile data
 // from making one target's evidence unbounded.
 const MaxAsked = 1024
+
+// MaxFetches bounds the HTTPS responses kept per domain: a scan makes one
+// (the MTA-STS policy), and each holds at most its 64 KiB body.
+const MaxFetches = 4
 
 // domainDNS travels in a domain's lookup context when the scan records or
 // replays answers: the Interceptor in front of the scan's cache finds it
@@ -104,6 +113,46 @@ func (dd *domainDNS) add(name string, qtype uint16, cd bool, a resolve.Answer) {
 		return
 	}
 	dd.lookups.Asked = append(dd.lookups.Asked, Asked{Name: name, Type: qtype, CD: cd, Answer: a})
+}
+
+// getPolicy makes the MTA-STS policy request for domain: through the
+// scan's Fetcher, or, in a replay, from the domain's answers when they can
+// give one (an mtasts.Getter: the evidence file's), and otherwise not at
+// all. A replay makes no request. The response is recorded as the DNS
+// answers are, and judged alike either way (mtasts.Judge).
+func (s *Scanner) getPolicy(ctx context.Context, domain string, addrs []netip.Addr) mtasts.Response {
+	dd, _ := ctx.Value(domainDNSKey{}).(*domainDNS)
+	var resp mtasts.Response
+	switch {
+	case dd == nil || dd.q == nil:
+		resp = s.sts.Get(ctx, domain, addrs)
+	default:
+		if g, ok := dd.q.(mtasts.Getter); ok {
+			resp = g.Get(ctx, domain, addrs)
+		} else {
+			resp = mtasts.NotRecorded(domain, "not fetched: a replay makes no HTTPS request, and its answers hold no recorded response")
+		}
+	}
+	if dd != nil && dd.record {
+		dd.addFetch(resp)
+	}
+	return resp
+}
+
+// addFetch keeps resp unless the domain fetched its URL before.
+func (dd *domainDNS) addFetch(resp mtasts.Response) {
+	dd.mu.Lock()
+	defer dd.mu.Unlock()
+	for _, f := range dd.lookups.Fetches {
+		if f.URL == resp.URL {
+			return
+		}
+	}
+	if len(dd.lookups.Fetches) >= MaxFetches {
+		dd.lookups.Truncated = true
+		return
+	}
+	dd.lookups.Fetches = append(dd.lookups.Fetches, resp)
 }
 
 // taken returns what the domain's lookups asked; nil-safe.

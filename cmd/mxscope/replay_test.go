@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/evidence"
 )
 
@@ -193,5 +195,52 @@ providers:
 	}
 	if !strings.Contains(r.stdout, `"domain":"rival.example"`) || !strings.Contains(r.stdout, `"provider":"examplemail"`) {
 		t.Errorf("the new catalog's entry did not change rival.example's provider:\n%s", r.stdout)
+	}
+}
+
+// replay judges the MTA-STS policy from the https line the evidence holds,
+// as scan judged the response: here an evidence file whose policy host
+// answered with an address and a policy (written by hand, since a scan
+// through the command line fetches only from port 443).
+func TestReplayJudgesARecordedPolicy(t *testing.T) {
+	dir := t.TempDir()
+	_, ev := scanWithEvidence(t, dir, "-f", "jsonl")
+	b, err := os.ReadFile(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, `{"type":"answer","name":"mta-sts.campaign.example","qtype":"A",`):
+			l = `{"type":"answer","name":"mta-sts.campaign.example","qtype":"A","status":"ok","rcode":"NOERROR","records":["mta-sts.campaign.example.\t300\tIN\tA\t192.0.2.80"]}`
+		case strings.HasPrefix(l, `{"type":"answer","name":"mta-sts.campaign.example","qtype":"AAAA",`):
+			l = `{"type":"answer","name":"mta-sts.campaign.example","qtype":"AAAA","status":"nodata","rcode":"NOERROR"}`
+		case strings.HasPrefix(l, `{"type":"target","n":1,`):
+			out = append(out, `{"type":"https","url":"https://mta-sts.campaign.example/.well-known/mta-sts.txt","dialled":["192.0.2.80"],"connected":"192.0.2.80","status_code":200,"content_type":"text/plain","body":"version: STSv1\r\nmode: testing\r\nmx: *.mail.protection.outlook.com\r\nmax_age: 86400\r\n","tls":{"server_name":"mta-sts.campaign.example","version":"TLS 1.3","verified":true},"time":"2026-11-21T12:00:01Z","latency_ms":12.5}`)
+		}
+		out = append(out, l)
+	}
+	if err := os.WriteFile(ev, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mxscope(t, "", false, "replay", ev, "-f", "jsonl")
+	if r.code != exitOK {
+		t.Fatalf("replay: exit %d\n%s", r.code, r.stderr)
+	}
+	var row scanner.Result
+	if err := json.Unmarshal([]byte(strings.Split(r.stdout, "\n")[1]), &row); err != nil {
+		t.Fatal(err)
+	}
+	p := row.MTASTS.Policy
+	if row.Domain != "campaign.example" || p == nil || p.Status != "ok" || p.Mode != "testing" || len(p.MX) != 1 {
+		t.Fatalf("campaign.example's policy replayed as %+v", p)
+	}
+	var ids []string
+	for _, f := range row.Findings {
+		ids = append(ids, f.ID)
+	}
+	if !slices.Contains(ids, "mta-sts-testing") || slices.Contains(ids, "mta-sts-mx-mismatch") || slices.Contains(ids, "lookup-failed") {
+		t.Errorf("findings %v; want mta-sts-testing, and no mismatch or failed lookup", ids)
 	}
 }

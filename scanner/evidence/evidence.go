@@ -1,16 +1,23 @@
 // Package evidence writes and reads mxscope's evidence file: every DNS
-// answer a scan's verdicts used, as JSON Lines, so that a reporter can cite
-// what DNS said and when, and `mxscope replay` can derive every result again
-// with no network at all, through the same scanner code.
+// answer a scan's verdicts used, and the one HTTPS response they used (the
+// MTA-STS policy), as JSON Lines, so that a reporter can cite what DNS and
+// the policy host said and when, and `mxscope replay` can derive every
+// result again with no network at all, through the same scanner code.
 //
 // The file is one meta line, then for each target, in input order, the
 // answer lines its lookups need that are not already in the window (see
-// below) followed by its target line, then one end line:
+// below), its https lines, and its target line, then one end line:
 //
 //	{"type":"meta","format":"mxscope-evidence","format_version":1,...}
 //	{"type":"answer","name":"example.com","qtype":"MX","status":"ok",...}
+//	{"type":"https","url":"https://mta-sts.example.com/.well-known/mta-sts.txt","status_code":200,...}
 //	{"type":"target","n":1,"domain":"example.com","questions":[["example.com","MX"],...]}
-//	{"type":"end","targets":1,"answers":1,"complete":true,...}
+//	{"type":"end","targets":1,"answers":1,"https":1,"complete":true,...}
+//
+// An https line belongs to the target line that follows it: a fetch is of
+// one domain's policy host, so no other target shares it, and it is never
+// in the window. A target's fetch is answered by the https line of its URL
+// among them.
 //
 // A target's questions are answered by the latest answer line for that
 // question among the window: the answer lines since the previous target
@@ -20,9 +27,9 @@
 // window rather than once per domain, and a reader holds no more than the
 // window, however long the scan.
 //
-// What it promises: a Reader gives each target exactly the answers the
-// Writer was given for it; a question the file does not answer is a failure
-// (ErrNotRecorded), never an invented record; a malformed or hostile file
+// What it promises: a Reader gives each target exactly the answers and
+// responses the Writer was given for it; a question or a fetch the file
+// does not answer is a failure (ErrNotRecorded), never an invented record; a malformed or hostile file
 // fails with its line number or fails one lookup, never the process, and
 // never holds more than the window and one target's answers in memory.
 package evidence
@@ -41,7 +48,9 @@ import (
 
 // Format and Version identify the file. A reader refuses a file whose
 // format_version is newer than Version; additions that old readers can
-// ignore (a new field, a new line type) keep the version.
+// ignore (a new field, a new line type) keep the version. The https line
+// was such an addition: a reader from before it skips the line and
+// replays the policy as not fetched, which is what it was to that reader.
 const (
 	Format  = "mxscope-evidence"
 	Version = 1
@@ -95,8 +104,9 @@ type Meta struct {
 
 // End is the last line. A file without one was cut short.
 type End struct {
-	Targets  int       `json:"targets"` // target lines written
-	Answers  int       `json:"answers"` // answer lines written
+	Targets  int       `json:"targets"`         // target lines written
+	Answers  int       `json:"answers"`         // answer lines written
+	HTTPS    int       `json:"https,omitempty"` // https lines written
 	Finished time.Time `json:"finished"`
 	Complete bool      `json:"complete"` // false: the scan was interrupted
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/targets"
 )
@@ -27,6 +28,14 @@ func FuzzReader(f *testing.F) {
 	f.Add(meta + "\n" + `{"type":"answer","name":"a.example","qtype":"A","status":"ok","records":[]}` + "\n" +
 		`{"type":"target","domain":"a.example","questions":[["a.example","A"]],"labels":{"x":[1,{"y":2}]}}` + "\n")
 	f.Add(meta + "\n" + `{"type":"answer","name":"a.example","qtype":"MX","status":"servfail","rcode":"RCODE4095","latency_ms":"x"}` + "\n")
+	var withFetches bytes.Buffer
+	w, _ = NewWriter(&withFetches, testMeta())
+	w.Target(targets.Target{Domain: "example.com"}, scanner.Lookups{Fetches: sampleFetches()[:3]})
+	w.Close(true, started)
+	f.Add(withFetches.String())
+	f.Add(meta + "\n" + `{"type":"https","url":"u","status_code":200,"content_type":{"base64":"eA=="},"body":"\u0000","body_truncated":true,"class":"","dialled":["::1"]}` + "\n" +
+		`{"type":"https","url":"u","class":"timeout","status_code":-1,"tls":{"server_name":"x","verified":true}}` + "\n" +
+		`{"type":"target","n":1,"domain":"a.example","questions":[]}` + "\n")
 	f.Fuzz(func(t *testing.T, file string) {
 		r, err := NewReader(strings.NewReader(file), "fuzz")
 		if err != nil {
@@ -36,6 +45,14 @@ func FuzzReader(f *testing.F) {
 			e, err := r.Next()
 			if err == io.EOF || err != nil {
 				return
+			}
+			for _, fetch := range e.Fetches {
+				if len(fetch.Body) > mtasts.MaxPolicySize {
+					t.Fatalf("a fetch read back with a body of %d bytes", len(fetch.Body))
+				}
+				if res := mtasts.Judge(fetch); res.Status == "" || (res.Status == mtasts.StatusOK) != (res.Policy != nil) {
+					t.Fatalf("a fetch judged %+v", res)
+				}
 			}
 			for _, q := range e.Questions {
 				a := e.Answer(q)

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/targets"
 )
@@ -20,10 +22,26 @@ type Entry struct {
 	N         int            // its position in the scan's input, 1-based
 	Target    targets.Target // as the targets file gave it
 	Questions []Question     // what its verdicts used, in the order first asked
+	// Fetches are the HTTPS responses recorded for it (its MTA-STS policy
+	// fetch), in the order written; a line that cannot be read back is a
+	// failed Response that says so.
+	Fetches []mtasts.Response
 	// Truncated: the scan kept only part of this target's answers.
 	Truncated bool
 	answers   map[Question]resolve.Answer
 	lines     map[Question][]byte // the answer lines as written, with Reader.KeepLines
+}
+
+// Fetch returns the response recorded for url, or a failure saying that
+// none is: the policy is then "not fetched", never invented.
+func (e *Entry) Fetch(url string) mtasts.Response {
+	for i := len(e.Fetches) - 1; i >= 0; i-- {
+		if e.Fetches[i].URL == url {
+			return e.Fetches[i]
+		}
+	}
+	return mtasts.Response{URL: url, Class: mtasts.ClassNotRecorded,
+		Err: "not fetched: evidence: no HTTPS response recorded for " + url}
 }
 
 // Answer returns the recorded answer to q, or a failure wrapping
@@ -37,11 +55,21 @@ func (e *Entry) Answer(q Question) resolve.Answer {
 		Err: fmt.Errorf("%w for %s", ErrNotRecorded, q)}
 }
 
-// Querier answers the target's lookups from the evidence alone: replay's
-// source of answers in place of the network.
+// Querier answers the target's lookups, and its MTA-STS policy fetch (it
+// is an mtasts.Getter), from the evidence alone: replay's source of
+// answers in place of the network.
 func (e *Entry) Querier() resolve.Querier { return entryQuerier{e} }
 
 type entryQuerier struct{ e *Entry }
+
+var _ mtasts.Getter = entryQuerier{}
+
+// Get answers the policy fetch of domain with the recorded response. The
+// addresses are those the replay looked up from the recorded answers, so
+// the ones the scan dialled.
+func (q entryQuerier) Get(_ context.Context, domain string, _ []netip.Addr) mtasts.Response {
+	return q.e.Fetch(mtasts.URL(domain))
+}
 
 func (q entryQuerier) Query(_ context.Context, name string, qtype uint16) resolve.Answer {
 	return q.e.Answer(Question{Name: name, Type: qtype})
@@ -63,8 +91,10 @@ type Reader struct {
 
 	win    window
 	latest map[Question]*heldLine
-	block  int // bytes of the current target's answer lines
-	nblock int // and their number
+	fetch  []heldFetch // the https lines since the last target line
+	block  int         // bytes of the current target's answer and https lines
+	nblock int         // its answer lines
+	nfetch int         // its https lines
 	cut    bool
 	skip   bool // SkipAnswers
 	keep   bool // KeepLines
@@ -91,6 +121,13 @@ type heldLine struct {
 	lineNo int
 	raw    []byte
 	parsed *resolve.Answer
+}
+
+// heldFetch is an https line waiting for its target line.
+type heldFetch struct {
+	url    string
+	lineNo int
+	raw    []byte
 }
 
 // NewReader reads the meta line. name labels error messages ("file:line").
@@ -153,6 +190,10 @@ func (r *Reader) Next() (*Entry, error) {
 			if err := r.answer(b); err != nil {
 				return nil, err
 			}
+		case "https":
+			if err := r.https(b); err != nil {
+				return nil, err
+			}
 		case "target":
 			return r.target(b)
 		case "end":
@@ -200,6 +241,21 @@ func (r *Reader) answer(b []byte) error {
 	return nil
 }
 
+func (r *Reader) https(b []byte) error {
+	url, err := httpsURL(b)
+	if err != nil {
+		return r.errorf("https line: %v", err)
+	}
+	r.block += len(b)
+	if r.nfetch++; r.block > MaxBlockBytes || r.nfetch > maxBlockHTTPS {
+		return r.errorf("one target's https lines exceed %d lines or its lines %d bytes", maxBlockHTTPS, MaxBlockBytes)
+	}
+	if !r.skip {
+		r.fetch = append(r.fetch, heldFetch{url: url, lineNo: r.line, raw: bytes.Clone(b)})
+	}
+	return nil
+}
+
 func (r *Reader) target(b []byte) (*Entry, error) {
 	var tl targetLine
 	if err := json.Unmarshal(b, &tl); err != nil {
@@ -238,8 +294,11 @@ func (r *Reader) target(b []byte) (*Entry, error) {
 		}
 		e.answers[q] = *h.parsed
 	}
+	for _, f := range r.fetch {
+		e.Fetches = append(e.Fetches, decodeHTTPS(f.raw, f.url, r.name+":"+strconv.Itoa(f.lineNo)))
+	}
 	r.win.endBlock()
-	r.block, r.nblock = 0, 0
+	r.block, r.nblock, r.nfetch, r.fetch = 0, 0, 0, nil
 	return e, nil
 }
 

@@ -82,6 +82,7 @@ type Writer struct {
 	seed    maphash.Seed
 	targets int
 	answers int
+	https   int
 	err     error
 	enc     lineEncoder
 }
@@ -145,7 +146,7 @@ func (w *Writer) write(b []byte) error {
 var newline = []byte{'\n'}
 
 // Target writes what a target's verdicts used: the answer lines the window
-// does not already hold, then the target line. t is the target as read
+// does not already hold, its https lines, then the target line. t is the target as read
 // from the targets file (see TargetOf).
 func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 	if w.err != nil {
@@ -235,6 +236,24 @@ func (w *Writer) writeTarget(tl *targetLine, ps []pending) error {
 			p.done, progress = true, true
 		}
 	}
+	// The HTTPS responses, which no other target shares, come last, next
+	// to their target line, outside the window.
+	for i, f := range l.Fetches {
+		line, err := encodeHTTPS(f)
+		if err != nil {
+			return err
+		}
+		line = report.SafeJSON(line)
+		if i >= maxBlockHTTPS || len(line) >= MaxLine || block+len(line) > MaxBlockBytes {
+			tl.Truncated = true
+			continue
+		}
+		if err := w.write(line); err != nil {
+			return err
+		}
+		block += len(line)
+		w.https++
+	}
 	w.win.endBlock()
 	w.targets++
 	b, err := w.enc.target(nil, tl)
@@ -271,7 +290,7 @@ func (w *Writer) TargetEntry(t targets.Target, e *Entry) error {
 // Close writes the end line. complete is false when the scan was
 // interrupted.
 func (w *Writer) Close(complete bool, finished time.Time) error {
-	return w.line("end", End{Targets: w.targets, Answers: w.answers, Finished: finished.UTC(), Complete: complete})
+	return w.line("end", End{Targets: w.targets, Answers: w.answers, HTTPS: w.https, Finished: finished.UTC(), Complete: complete})
 }
 
 // TargetOf is the targets entry a scanned Result came from.
