@@ -476,6 +476,16 @@ func policy(mode string, mx ...string) string {
 // stswrongcert's.
 func stsScanner(t *testing.T, checks string) *scanner.Scanner {
 	t.Helper()
+	c, err := scanner.ParseChecks(checks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stsScannerWith(t, scanner.Options{Checks: c})
+}
+
+// stsScannerWith is stsScanner with other options.
+func stsScannerWith(t *testing.T, opts scanner.Options) *scanner.Scanner {
+	t.Helper()
 	ca := ststest.NewCA(t)
 	hosts := ststest.Hosts{
 		"mta-sts.stsok.example":        {Body: policy("enforce", "mx1.stsok.example", "*.stsok.example")},
@@ -494,11 +504,7 @@ func stsScanner(t *testing.T, checks string) *scanner.Scanner {
 		}
 	}
 	srv := ca.Serve(t, hosts, names...)
-	c, err := scanner.ParseChecks(checks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newPostureScanner(t, stsZone, nil, scanner.Options{Checks: c})
+	s := newPostureScanner(t, stsZone, nil, opts)
 	scanner.UsePolicyFetcher(s, mtasts.Config{Roots: ca.Pool(), Port: srv.Port(), Timeout: 5 * time.Second})
 	return s
 }

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"sync"
 
@@ -39,6 +40,13 @@ const MaxAsked = 1024
 // (the MTA-STS policy), and each holds at most its 64 KiB body.
 const MaxFetches = 4
 
+// maxHeldBodies bounds the policy bodies a recording scan holds for rows
+// not yet written: finished rows wait in the scan's window (4 ×
+// concurrency), and hostile policy hosts could each send 64 KiB. Past it,
+// a response is recorded without its body, as not kept, and its replay is
+// temperror; the scan's own verdict is unchanged.
+const maxHeldBodies = 32 << 20
+
 // domainDNS travels in a domain's lookup context when the scan records or
 // replays answers: the Interceptor in front of the scan's cache finds it
 // there and knows whose question it is.
@@ -48,6 +56,7 @@ type domainDNS struct {
 
 	mu      sync.Mutex
 	lookups Lookups
+	held    int64 // bytes of policy bodies counted in Scanner.heldBodies
 }
 
 type domainDNSKey struct{}
@@ -134,9 +143,41 @@ func (s *Scanner) getPolicy(ctx context.Context, domain string, addrs []netip.Ad
 		}
 	}
 	if dd != nil && dd.record {
-		dd.addFetch(resp)
+		dd.addFetch(s.keep(dd, resp))
 	}
 	return resp
+}
+
+// keep returns resp as the evidence keeps it: whole while the bodies
+// held stay within the scan's bound, and otherwise as a response not
+// kept, which replays as temperror rather than as something invented.
+func (s *Scanner) keep(dd *domainDNS, resp mtasts.Response) mtasts.Response {
+	n := int64(len(resp.Body))
+	if n == 0 {
+		return resp
+	}
+	if s.heldBodies.Add(n) > s.bodyBudget {
+		s.heldBodies.Add(-n)
+		return mtasts.Response{URL: resp.URL, Class: mtasts.ClassNotRecorded, Time: resp.Time, Latency: resp.Latency,
+			Err: fmt.Sprintf("not replayed: the scan kept no copy of this response (more than %d MiB of policy bodies waited to be written at once)", s.bodyBudget>>20)}
+	}
+	dd.mu.Lock()
+	dd.held += n
+	dd.mu.Unlock()
+	return resp
+}
+
+// release gives back what dd's responses held, once its row is written
+// (or will not be); nil-safe.
+func (s *Scanner) release(dd *domainDNS) {
+	if dd == nil {
+		return
+	}
+	dd.mu.Lock()
+	n := dd.held
+	dd.held = 0
+	dd.mu.Unlock()
+	s.heldBodies.Add(-n)
 }
 
 // addFetch keeps resp unless the domain fetched its URL before.

@@ -254,3 +254,44 @@ func TestReplayWithoutARecordedFetch(t *testing.T) {
 		t.Errorf("findings %v; want lookup-failed, never unreachable", findingIDs(r))
 	}
 }
+
+// A recording scan holds the policy bodies of rows not yet written within
+// a bound; past it, a response is recorded as not kept (its replay says
+// so), and the scan's own verdict is unchanged.
+func TestRecordedBodiesStayWithinTheirBound(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		budget int64
+		kept   bool
+	}{
+		{"within the bound", 1 << 20, true},
+		{"past the bound", 10, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var fetches []mtasts.Response
+			s := stsScannerWith(t, scanner.Options{Record: func(r *scanner.Result, l scanner.Lookups) error {
+				fetches = append(fetches, l.Fetches...)
+				return nil
+			}})
+			scanner.LimitHeldBodies(s, tt.budget)
+			r := scanAll(t, s, "stsok.example", "ststesting.example")
+			if p := r["stsok.example"].MTASTS.Policy; p == nil || p.Status != "ok" || p.Mode != "enforce" {
+				t.Errorf("the scan's verdict %+v; want ok, enforce, whatever was kept", p)
+			}
+			if len(fetches) != 2 {
+				t.Fatalf("%d fetches recorded; want 2", len(fetches))
+			}
+			for _, f := range fetches {
+				if kept := f.Class == "" && len(f.Body) > 0; kept != tt.kept {
+					t.Errorf("%s recorded as %s %q (body %d bytes); want kept %v", f.URL, f.Class, f.Err, len(f.Body), tt.kept)
+				}
+				if !tt.kept && (mtasts.Judge(f).Status != mtasts.StatusTemperror || !strings.Contains(f.Err, "kept no copy")) {
+					t.Errorf("a response not kept judges as %+v", mtasts.Judge(f))
+				}
+			}
+			if n := scanner.HeldBodies(s); n != 0 {
+				t.Errorf("%d bytes still counted as held after the scan", n)
+			}
+		})
+	}
+}

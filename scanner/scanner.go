@@ -145,6 +145,11 @@ type Scanner struct {
 
 	dkimSel []string        // the selectors the DKIM check probes for every domain
 	sts     *mtasts.Fetcher // the MTA-STS policy fetcher, with its limits
+
+	// heldBodies counts the policy bodies recorded for rows not yet
+	// written, within bodyBudget (maxHeldBodies; tests set less).
+	heldBodies atomic.Int64
+	bodyBudget int64
 }
 
 // New returns a Scanner that sends its queries through q. All domains of a
@@ -169,6 +174,8 @@ func New(q resolve.Querier, opts Options) *Scanner {
 		dns: resolve.NewCache(q), cat: opts.Catalog, opts: opts, spfParsed: spf.NewParsed(4096), chains: opts.Checks.chains(),
 		dkimSel: dkimSelectors(opts.DKIMSelectors),
 		sts:     mtasts.NewFetcher(mtasts.Config{}),
+
+		bodyBudget: maxHeldBodies,
 	}
 	if opts.Record != nil || opts.Answers != nil {
 		s.dns.Intercept(s.intercept)
@@ -263,10 +270,13 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 		s.head.Store(j)
 		r := <-j.done
 		if ctx.Err() != nil && r.Status == StatusError && r.interrupted {
+			s.release(j.dd)
 			break
 		}
 		if s.opts.Record != nil {
-			if err := s.opts.Record(r, j.dd.taken()); err != nil {
+			err := s.opts.Record(r, j.dd.taken())
+			s.release(j.dd)
+			if err != nil {
 				emitErr = err
 				break
 			}
@@ -281,6 +291,7 @@ func (s *Scanner) Scan(ctx context.Context, ts iter.Seq[targets.Target], emit fu
 	// Drain so that no domain is left half-done.
 	for j := range order {
 		<-j.done
+		s.release(j.dd)
 	}
 	_ = g.Wait()
 	if emitErr != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/mtasts"
 )
 
@@ -102,7 +103,7 @@ const maxHTTPSText = 1024
 
 // maxBlockHTTPS caps the https lines before one target line: the scanner
 // keeps at most scanner.MaxFetches a target.
-const maxBlockHTTPS = 16
+const maxBlockHTTPS = scanner.MaxFetches
 
 // encodeHTTPS is the line for one fetch, without its newline.
 func encodeHTTPS(r mtasts.Response) ([]byte, error) {

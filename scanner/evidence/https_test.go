@@ -57,6 +57,8 @@ func sampleFetches() []mtasts.Response {
 	}
 }
 
+// writeFetches writes targets with the fetches, as many to a target as
+// one may have, then a target without any.
 func writeFetches(t *testing.T, fetches []mtasts.Response) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
@@ -64,10 +66,13 @@ func writeFetches(t *testing.T, fetches []mtasts.Response) *bytes.Buffer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Target(targets.Target{Domain: "example.com"}, scanner.Lookups{Asked: sampleAnswers(t)[:1], Fetches: fetches}); err != nil {
-		t.Fatal(err)
+	for i := 0; i < len(fetches); i += maxBlockHTTPS {
+		l := scanner.Lookups{Asked: sampleAnswers(t)[:1], Fetches: fetches[i:min(i+maxBlockHTTPS, len(fetches))]}
+		if err := w.Target(targets.Target{Domain: fmt.Sprintf("t%d.example", i)}, l); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := w.Target(targets.Target{Domain: "second.example"}, scanner.Lookups{}); err != nil {
+	if err := w.Target(targets.Target{Domain: "last.example"}, scanner.Lookups{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(true, started); err != nil {
@@ -96,15 +101,22 @@ func TestFetchesReadBackAsTheScanHadThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := r.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(e.Fetches) != len(fetches) {
-		t.Fatalf("%d fetches read back; want %d", len(e.Fetches), len(fetches))
+	// Each target gets its own fetches, and no other's.
+	entries := map[string]*Entry{}
+	var e *Entry
+	for i := 0; i < len(fetches); i += maxBlockHTTPS {
+		if e, err = r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if n := min(maxBlockHTTPS, len(fetches)-i); len(e.Fetches) != n {
+			t.Fatalf("%s: %d fetches read back; want %d", e.Target.Domain, len(e.Fetches), n)
+		}
+		for _, f := range fetches[i:min(i+maxBlockHTTPS, len(fetches))] {
+			entries[f.URL] = e
+		}
 	}
 	for _, want := range fetches {
-		got := e.Fetch(want.URL)
+		got := entries[want.URL].Fetch(want.URL)
 		w := want
 		w.Latency = w.Latency.Truncate(time.Microsecond)
 		if !got.Time.Equal(w.Time) {
@@ -118,8 +130,11 @@ func TestFetchesReadBackAsTheScanHadThem(t *testing.T) {
 			t.Errorf("%s judged %+v; the scan judged %+v", want.URL, g, w)
 		}
 	}
+	if other := entries[fetches[0].URL].Fetch(fetches[len(fetches)-1].URL); other.Class != mtasts.ClassNotRecorded {
+		t.Errorf("a target got another's fetch: %+v", other)
+	}
 	// What the replay's scanner asks: the fetch of a domain's policy.
-	g, ok := e.Querier().(mtasts.Getter)
+	g, ok := entries[mtasts.URL("ok.example")].Querier().(mtasts.Getter)
 	if !ok {
 		t.Fatal("an entry's Querier does not answer policy fetches")
 	}
@@ -131,13 +146,13 @@ func TestFetchesReadBackAsTheScanHadThem(t *testing.T) {
 	if res := mtasts.Judge(miss); res.Status != mtasts.StatusTemperror || !strings.Contains(res.Err, "no HTTPS response recorded for https://mta-sts.unrecorded.example/") {
 		t.Errorf("an unrecorded fetch judged %+v; want temperror naming the URL", res)
 	}
-	// The next target has none of them.
-	e2, err := r.Next()
+	// The last target has none of them.
+	last, err := r.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e2.Fetches) != 0 || e2.Fetch(mtasts.URL("ok.example")).Class != mtasts.ClassNotRecorded {
-		t.Errorf("the second target got the first one's fetches: %+v", e2.Fetches)
+	if len(last.Fetches) != 0 || last.Fetch(mtasts.URL("ok.example")).Class != mtasts.ClassNotRecorded {
+		t.Errorf("the last target got another one's fetches: %+v", last.Fetches)
 	}
 	if _, err := r.Next(); err != io.EOF {
 		t.Fatal(err)
@@ -159,9 +174,14 @@ func TestHTTPSLinesAreSkippedWithoutAnswers(t *testing.T) {
 		t.Errorf("format_version %d", r.Meta().FormatVersion)
 	}
 	r.SkipAnswers()
-	e, err := r.Next()
-	if err != nil || len(e.Fetches) != 0 {
-		t.Fatalf("got %+v, %v; want the target without its fetches", e, err)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || len(e.Fetches) != 0 {
+			t.Fatalf("got %+v, %v; want the target without its fetches", e, err)
+		}
 	}
 }
 
@@ -252,11 +272,16 @@ func TestWriterBoundsFetches(t *testing.T) {
 	for i := range many {
 		many[i] = mtasts.Response{URL: mtasts.URL(fmt.Sprintf("d%d.example", i)), StatusCode: 404}
 	}
-	buf := writeFetches(t, many)
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, testMeta())
+	if err := w.Target(targets.Target{Domain: "example.com"}, scanner.Lookups{Fetches: many}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close(true, started)
 	if n := strings.Count(buf.String(), `{"type":"https",`); n != maxBlockHTTPS {
 		t.Errorf("%d https lines written; want %d", n, maxBlockHTTPS)
 	}
-	r, _ := NewReader(buf, "ev")
+	r, _ := NewReader(&buf, "ev")
 	e, err := r.Next()
 	if err != nil || !e.Truncated {
 		t.Errorf("got %+v, %v; want a truncated target", e, err)
