@@ -18,8 +18,9 @@ var worldZone, _ = filepath.Abs("testdata/world.zone")
 
 // twoScans scans targetsYAML twice, in the current directory: as the test
 // world stands (old.jsonl, old.evidence.jsonl), then after campaign.example
-// moved its MX to Google, party.example moved DMARC to p=reject, and
-// hostile.example's servers started failing (new.*).
+// moved its MX to Google, party.example moved DMARC to p=reject and
+// published a DKIM key (campaign.example's), and hostile.example's servers
+// started failing (new.*).
 func twoScans(t *testing.T) {
 	t.Helper()
 	zone, err := os.ReadFile(worldZone)
@@ -40,9 +41,12 @@ func twoScans(t *testing.T) {
 	z := strings.Replace(string(zone), "campaign.example.              MX    0 campaign-example.mail.protection.outlook.com.",
 		"campaign.example.              MX    1 aspmx.l.google.com.", 1)
 	z = strings.Replace(z, `_dmarc.party.example.          TXT   "v=DMARC1; p=none"`, `_dmarc.party.example.          TXT   "v=DMARC1; p=reject; rua=mailto:d@party.example"`, 1)
-	if z == string(zone) {
+	i := strings.Index(z, "selector1._domainkey.campaign.example. TXT ")
+	if i < 0 || z == string(zone) {
 		t.Fatal("the zone edits did not apply")
 	}
+	key, _, _ := strings.Cut(z[i:], "\n")
+	z += strings.Replace(key, "campaign.example", "party.example", 1) + "\n"
 	scan("new", z, dnstest.RcodeFor(dns.RcodeServerFailure, "hostile.example."))
 }
 
@@ -62,9 +66,9 @@ func TestDiffFormatsMatchGoldenFiles(t *testing.T) {
 }
 
 // What the diff of the two scans must say, and nothing more: the MX move
-// (with its provider and mailbox), the DMARC change (with the findings it
-// resolved), and the failing domain as could-not-compare, never as
-// records removed.
+// (with its provider and mailbox), the DMARC change and the DKIM key (with
+// the findings they resolved), and the failing domain as
+// could-not-compare, never as records removed.
 func TestDiffListsExactlyWhatChanged(t *testing.T) {
 	t.Chdir(t.TempDir())
 	twoScans(t)
@@ -87,8 +91,10 @@ func TestDiffListsExactlyWhatChanged(t *testing.T) {
 				"campaign.example provider changed microsoft google",
 				"campaign.example mailbox changed microsoft google",
 				"party.example dmarc strengthened p=none p=reject",
+				"party.example dkim strengthened none (no _domainkey) selector1: rsa 2048",
 				"party.example finding resolved dmarc-not-enforced ",
 				"party.example finding resolved dmarc-no-reports ",
+				"party.example finding resolved dkim-none-found ",
 				"hostile.example status could-not-compare ok servfail",
 			}
 			if strings.Join(rows, "\n") != strings.Join(want, "\n") {
@@ -113,7 +119,7 @@ func TestDiffFailOnExitCodes(t *testing.T) {
 		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "weakened"}, exitUnchecked, "could not be made"},
 		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "weakened", "--allow-unchecked"}, exitOK, "--allow-unchecked lets them pass"},
 		{[]string{"old.jsonl", "new.jsonl", "--allow-unchecked"}, exitUsage, "without --fail-on"},
-		// Backwards, party.example's DMARC weakened.
+		// Backwards, party.example's DMARC and DKIM weakened.
 		{[]string{"new.jsonl", "old.jsonl", "--fail-on", "weakened"}, exitFailOn, "--fail-on weakened"},
 		{[]string{"old.jsonl", "old.jsonl", "--fail-on", "changed"}, exitOK, ""},
 		{[]string{"old.jsonl", "new.jsonl", "--fail-on", "bogus"}, exitUsage, "unknown --fail-on"},
@@ -161,4 +167,34 @@ func TestDiffReadsJSONAndWarnsOfUnlikeRuns(t *testing.T) {
 func rest(s string) string {
 	_, after, _ := strings.Cut(s, "\n")
 	return after
+}
+
+// --fail-on weakened counts the posture checks too: a report in which
+// only campaign.example's DKIM key got shorter fails the gate.
+func TestDiffFailOnWeakenedPosture(t *testing.T) {
+	t.Chdir(t.TempDir())
+	twoScans(t)
+	old, err := os.ReadFile("old.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, l := range strings.Split(string(old), "\n") {
+		if strings.HasPrefix(l, `{"domain":"campaign.example"`) {
+			w := strings.Replace(l, `"key_type":"rsa","key_bits":2048`, `"key_type":"rsa","key_bits":1024`, 1)
+			if w == l {
+				t.Fatalf("campaign.example's row has no 2048-bit RSA key: %s", l)
+			}
+			l = w
+		}
+		rows = append(rows, l)
+	}
+	os.WriteFile("weak.jsonl", []byte(strings.Join(rows, "\n")), 0o644)
+	r := mxscope(t, "", false, "diff", "old.jsonl", "weak.jsonl", "-f", "csv", "--fail-on", "weakened")
+	if r.code != exitFailOn || !strings.Contains(r.stderr, "--fail-on weakened") {
+		t.Errorf("exit %d, stderr %q; want %d", r.code, r.stderr, exitFailOn)
+	}
+	if !strings.Contains(r.stdout, "campaign.example,Jane Doe,D,2024,,dkim,weakened,selector1: rsa 2048,selector1: rsa 1024,,") || strings.Count(r.stdout, "\n") != 2 {
+		t.Errorf("diff:\n%s\nwant the one dkim line", r.stdout)
+	}
 }

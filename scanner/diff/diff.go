@@ -1,5 +1,6 @@
 // Package diff compares two scans, result by result: what moved (MX hosts,
-// provider, gateway, mailbox), whether SPF and DMARC got stronger or weaker,
+// provider, gateway, mailbox), whether SPF, DMARC and the posture checks
+// (DNSSEC, DANE, DKIM, the MTA-STS policy, BIMI) got stronger or weaker,
 // which findings appeared or went away, which targets came and went.
 //
 // It exists so that a reporter can say what changed since last month, a
@@ -33,8 +34,8 @@ const (
 	KindRemoved      Kind = "removed"           // a target the new run did not scan
 	KindResolved     Kind = "resolved"          // a finding of the old run that is gone
 	KindChanged      Kind = "changed"           // a value changed, neither stronger nor weaker
-	KindStrengthened Kind = "strengthened"      // SPF or DMARC is stronger, in README's order
-	KindWeakened     Kind = "weakened"          // SPF or DMARC is weaker
+	KindStrengthened Kind = "strengthened"      // stronger, in README's order for the field
+	KindWeakened     Kind = "weakened"          // weaker, in README's order for the field
 	KindUncompared   Kind = "could-not-compare" // a lookup failed in either run: nothing is claimed
 )
 
@@ -51,6 +52,12 @@ const (
 	FieldSPF      Field = "spf"      // SPF strength, or the record
 	FieldDMARC    Field = "dmarc"    // DMARC strength, or the record
 	FieldFinding  Field = "finding"  // one finding id
+
+	FieldDNSSEC       Field = "dnssec"         // the domain's DNSSEC status
+	FieldTLSA         Field = "tlsa"           // one MX host's TLSA records (DANE)
+	FieldDKIM         Field = "dkim"           // DKIM keys, or one selector's key
+	FieldMTASTSPolicy Field = "mta-sts-policy" // what MTA-STS asks of senders: the policy's mode, or its mx patterns
+	FieldBIMI         Field = "bimi"           // the BIMI record
 )
 
 // Change is one line of a diff: one field of one target.
@@ -66,8 +73,9 @@ type Change struct {
 	Note     string           `json:"note,omitempty"`
 }
 
-// Weakens reports whether c is what --fail-on weakened looks for: SPF or
-// DMARC weaker, or a new finding of low severity or worse.
+// Weakens reports whether c is what --fail-on weakened looks for: any
+// field weaker (SPF, DMARC, DNSSEC, TLSA, DKIM, the MTA-STS policy), or a
+// new finding of low severity or worse.
 func (c Change) Weakens() bool {
 	return c.Kind == KindWeakened || c.Field == FieldFinding && c.Kind == KindAdded && c.Severity.Rank() >= scanner.SeverityLow.Rank()
 }
@@ -139,16 +147,35 @@ func Compare(o, n *scanner.Result) []Change {
 	mxOK := compareMX(o, n, add)
 	spfOK := compareSPF(o.SPF, n.SPF, add)
 	dmarcOK := compareDMARC(o.DMARC, n.DMARC, add)
+	dnssecOK := compareDNSSEC(o.DNSSEC, n.DNSSEC, add)
+	daneOK := compareTLSA(o, n, add)
+	dkimOK := compareDKIM(o.DKIM, n.DKIM, add)
+	stsOK := compareSTSPolicy(o.MTASTS, n.MTASTS, add)
+	bimiOK := compareBIMI(o.BIMI, n.BIMI, add)
 	compareFindings(o, n, func(id string) bool {
 		switch {
 		case id == "lookup-failed":
 			return false // a failure, not a posture: its coming and going is no change
+		case id == "bimi-without-enforcement":
+			return bimiOK && dmarcOK
+		case strings.HasPrefix(id, "bimi-"):
+			return bimiOK
 		case strings.HasPrefix(id, "dmarc-"):
 			return dmarcOK
 		case strings.HasPrefix(id, "spf-"):
 			return spfOK
 		case strings.HasPrefix(id, "mx-"), strings.HasPrefix(id, "null-mx"), id == "no-mail", id == "implicit-mx":
 			return mxOK
+		case strings.HasPrefix(id, "dnssec-"):
+			return dnssecOK && daneOK // dnssec-bogus is also said of an MX host's TLSA
+		case strings.HasPrefix(id, "dane-"):
+			return daneOK && mxOK
+		case strings.HasPrefix(id, "dkim-"):
+			return dkimOK
+		case id == "mta-sts-mx-mismatch":
+			return stsOK && mxOK
+		case strings.HasPrefix(id, "mta-sts-policy-"), id == "mta-sts-testing":
+			return stsOK
 		case strings.HasPrefix(id, "mta-sts-"):
 			return comparable(o.MTASTS.Status) && comparable(n.MTASTS.Status)
 		case strings.HasPrefix(id, "tls-rpt-"):

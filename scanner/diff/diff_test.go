@@ -25,6 +25,179 @@ func base() *scanner.Result {
 	}
 }
 
+// posture is base with every posture check run, and healthy.
+func posture() *scanner.Result {
+	r := base()
+	r.MX[0].TLSA = &scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECSecure,
+		Records: []scanner.TLSARecord{{Usage: 3, Selector: 1, MatchingType: 1, Data: "aa11"}}}
+	r.DNSSEC = &scanner.DNSSEC{Status: scanner.DNSSECSecure}
+	r.DKIM = &scanner.DKIM{Status: "ok", Probed: 10, Selectors: []scanner.DKIMSelector{
+		{Selector: "google", Status: "ok", KeyType: "rsa", KeyBits: 2048},
+		{Selector: "ed", Status: "ok", KeyType: "ed25519"},
+	}}
+	maxAge := int64(604800)
+	r.MTASTS.Policy = &scanner.STSPolicy{Status: "ok", URL: "https://mta-sts.campaign.example/.well-known/mta-sts.txt",
+		Mode: "enforce", MaxAge: &maxAge, MX: []string{"aspmx.l.google.com", "*.aspmx.l.google.com"}}
+	r.BIMI = &scanner.BIMI{Status: "ok", Record: "v=BIMI1; l=https://campaign.example/logo.svg", Logo: "https://campaign.example/logo.svg"}
+	return r
+}
+
+func finding(r *scanner.Result, id string, sev scanner.Severity) {
+	r.Findings = append(r.Findings, scanner.Finding{ID: id, Severity: sev})
+}
+
+// The posture checks, each in its documented order; a failure on either
+// side is could-not-compare, and the findings that depend on it are not
+// compared.
+func TestComparePosture(t *testing.T) {
+	tls := func(r *scanner.Result) *scanner.TLSA { return r.MX[0].TLSA }
+	key := func(r *scanner.Result) *scanner.DKIMSelector { return &r.DKIM.Selectors[0] }
+	pol := func(r *scanner.Result) *scanner.STSPolicy { return r.MTASTS.Policy }
+	tests := []struct {
+		name   string
+		change func(o, n *scanner.Result)
+		want   string
+	}{
+		{"nothing", func(o, n *scanner.Result) {}, ""},
+
+		{"DNSSEC secure to insecure", func(o, n *scanner.Result) {
+			n.DNSSEC.Status = scanner.DNSSECInsecure
+			finding(n, "dnssec-insecure", scanner.SeverityMedium)
+		}, `dnssec weakened "secure"→"insecure"; finding added ""→"dnssec-insecure"`},
+		{"DNSSEC insecure to secure", func(o, n *scanner.Result) { o.DNSSEC.Status = scanner.DNSSECInsecure },
+			`dnssec strengthened "insecure"→"secure"`},
+		{"DNSSEC insecure to bogus", func(o, n *scanner.Result) {
+			o.DNSSEC.Status, n.DNSSEC.Status = scanner.DNSSECInsecure, scanner.DNSSECBogus
+		}, `dnssec weakened "insecure"→"bogus"`},
+		{"DNSSEC unknown in the new run", func(o, n *scanner.Result) {
+			o.DNSSEC.Status = scanner.DNSSECInsecure
+			finding(o, "dnssec-insecure", scanner.SeverityMedium)
+			n.DNSSEC.Status = scanner.DNSSECUnknown
+		}, `dnssec could-not-compare "insecure"→"unknown"`},
+		{"DNSSEC unknown in both: nothing known, nothing said", func(o, n *scanner.Result) {
+			o.DNSSEC.Status, n.DNSSEC.Status = scanner.DNSSECUnknown, scanner.DNSSECUnknown
+		}, ""},
+		{"DNSSEC not checked in one", func(o, n *scanner.Result) { n.DNSSEC = nil }, ""},
+
+		{"TLSA removed from a signed zone", func(o, n *scanner.Result) {
+			*tls(n) = scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECSecure}
+			finding(n, "dane-missing", scanner.SeverityLow)
+		}, `tlsa weakened "aspmx.l.google.com: ok (secure)"→"aspmx.l.google.com: none (secure)"; finding added ""→"dane-missing"`},
+		{"TLSA published", func(o, n *scanner.Result) {
+			*tls(o) = scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECSecure}
+		},
+			`tlsa strengthened "aspmx.l.google.com: none (secure)"→"aspmx.l.google.com: ok (secure)"`},
+		{"TLSA's zone went bogus", func(o, n *scanner.Result) {
+			*tls(n) = scanner.TLSA{Status: scanner.TLSATemperror, DNSSEC: scanner.DNSSECBogus}
+			finding(n, "dnssec-bogus", scanner.SeverityHigh)
+		}, `tlsa weakened "aspmx.l.google.com: ok (secure)"→"aspmx.l.google.com: bogus"; finding added ""→"dnssec-bogus"`},
+		{"TLSA lookup failed", func(o, n *scanner.Result) {
+			*tls(n) = scanner.TLSA{Status: scanner.TLSATemperror, DNSSEC: scanner.DNSSECUnknown}
+			finding(o, "dane-invalid", scanner.SeverityMedium)
+		}, `tlsa could-not-compare "aspmx.l.google.com: ok (secure)"→"aspmx.l.google.com: temperror"`},
+		{"TLSA records rotated", func(o, n *scanner.Result) {
+			tls(n).Records = []scanner.TLSARecord{{Usage: 3, Selector: 1, MatchingType: 1, Data: "bb22"}}
+		}, `tlsa changed "aspmx.l.google.com: ok (secure)"→"aspmx.l.google.com: ok (secure)"`},
+		{"TLSA in an unsigned zone removed: senders ignored it", func(o, n *scanner.Result) {
+			*tls(o) = scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECInsecure}
+			*tls(n) = scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECInsecure}
+		}, `tlsa changed "aspmx.l.google.com: ok (insecure)"→"aspmx.l.google.com: none (insecure)"`},
+		{"TLSA without a validating resolver both times", func(o, n *scanner.Result) {
+			*tls(o) = scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECUnknown}
+			*tls(n) = scanner.TLSA{Status: scanner.TLSAOK, DNSSEC: scanner.DNSSECUnknown}
+		}, ""},
+		{"TLSA whose zone's DNSSEC became unknown", func(o, n *scanner.Result) {
+			tls(n).DNSSEC = scanner.DNSSECUnknown
+		}, `tlsa could-not-compare "aspmx.l.google.com: ok (secure)"→"aspmx.l.google.com: ok (unknown)"`},
+		{"a new MX host: the mx line says so, no tlsa line", func(o, n *scanner.Result) {
+			n.MX = append(n.MX, scanner.MX{Preference: 20, Host: "alt1.aspmx.l.google.com", Provider: "google",
+				TLSA: &scanner.TLSA{Status: scanner.TLSANone, DNSSEC: scanner.DNSSECSecure}})
+		}, `mx changed "10 aspmx.l.google.com"→"10 aspmx.l.google.com, 20 alt1.aspmx.l.google.com"`},
+
+		{"DKIM key shortened", func(o, n *scanner.Result) {
+			key(n).KeyBits = 1024
+			finding(n, "dkim-weak-key", scanner.SeverityMedium)
+		}, `dkim weakened "google: rsa 2048"→"google: rsa 1024"; finding added ""→"dkim-weak-key"`},
+		{"DKIM key lengthened", func(o, n *scanner.Result) { key(o).KeyBits = 512 },
+			`dkim strengthened "google: rsa 512"→"google: rsa 2048"`},
+		{"DKIM key 2048 to 4096: same tier", func(o, n *scanner.Result) { key(n).KeyBits = 4096 },
+			`dkim changed "google: rsa 2048"→"google: rsa 4096"`},
+		{"DKIM key put in testing", func(o, n *scanner.Result) { key(n).Testing = true },
+			`dkim weakened "google: rsa 2048"→"google: rsa 2048 t=y"`},
+		{"DKIM key revoked", func(o, n *scanner.Result) { *key(n) = scanner.DKIMSelector{Selector: "google", Status: "revoked"} },
+			`dkim weakened "google: rsa 2048"→"google: revoked"`},
+		{"DKIM selector added and one gone", func(o, n *scanner.Result) {
+			n.DKIM.Selectors = []scanner.DKIMSelector{n.DKIM.Selectors[0], {Selector: "k2", Status: "ok", KeyType: "rsa", KeyBits: 2048}}
+		}, `dkim changed ""→"k2: rsa 2048"; dkim changed "ed: ed25519"→""`},
+		{"DKIM gone: _domainkey no longer exists", func(o, n *scanner.Result) {
+			n.DKIM = &scanner.DKIM{Status: "none"}
+			finding(n, "dkim-none-found", scanner.SeverityMedium)
+		}, `dkim weakened "google: rsa 2048, ed: ed25519"→"none (no _domainkey)"; finding added ""→"dkim-none-found"`},
+		{"DKIM published", func(o, n *scanner.Result) { o.DKIM = &scanner.DKIM{Status: "none"} },
+			`dkim strengthened "none (no _domainkey)"→"google: rsa 2048, ed: ed25519"`},
+		{"DKIM keys not found at the selectors asked", func(o, n *scanner.Result) {
+			n.DKIM = &scanner.DKIM{Status: "unknown", Probed: 10}
+			finding(n, "dkim-none-found", scanner.SeverityMedium)
+		}, `dkim could-not-compare "google: rsa 2048, ed: ed25519"→"unknown"`},
+		{"DKIM unknown both times", func(o, n *scanner.Result) {
+			o.DKIM = &scanner.DKIM{Status: "unknown"}
+			n.DKIM = &scanner.DKIM{Status: "unknown"}
+		}, ""},
+		{"DKIM lookup failed", func(o, n *scanner.Result) { o.DKIM = &scanner.DKIM{Status: "temperror"} },
+			`dkim could-not-compare "temperror"→"ok"`},
+
+		{"MTA-STS enforce to testing", func(o, n *scanner.Result) {
+			pol(n).Mode = "testing"
+			finding(n, "mta-sts-testing", scanner.SeverityLow)
+		}, `mta-sts-policy weakened "mode enforce"→"mode testing"; finding added ""→"mta-sts-testing"`},
+		{"MTA-STS testing to enforce", func(o, n *scanner.Result) { pol(o).Mode = "testing" },
+			`mta-sts-policy strengthened "mode testing"→"mode enforce"`},
+		{"MTA-STS policy withdrawn (mode none)", func(o, n *scanner.Result) { pol(n).Mode = "none" },
+			`mta-sts-policy weakened "mode enforce"→"mode none"`},
+		{"MTA-STS policy unreachable", func(o, n *scanner.Result) {
+			*pol(n) = scanner.STSPolicy{Status: "unreachable", Error: "connection refused"}
+			finding(n, "mta-sts-policy-unreachable", scanner.SeverityMedium)
+		}, `mta-sts-policy weakened "mode enforce"→"policy unreachable"; finding added ""→"mta-sts-policy-unreachable"`},
+		{"MTA-STS record removed", func(o, n *scanner.Result) {
+			n.MTASTS = scanner.Policy{Status: "none"}
+			finding(n, "mta-sts-missing", scanner.SeverityLow)
+		}, `mta-sts-policy weakened "mode enforce"→"no _mta-sts record"; finding added ""→"mta-sts-missing"`},
+		{"MTA-STS fetch failed: never removed", func(o, n *scanner.Result) {
+			finding(o, "mta-sts-mx-mismatch", scanner.SeverityHigh)
+			*pol(n) = scanner.STSPolicy{Status: "temperror", Error: "no answer within 15s"}
+		}, `mta-sts-policy could-not-compare "mode enforce"→"policy temperror"`},
+		{"MTA-STS record lookup failed", func(o, n *scanner.Result) { n.MTASTS = scanner.Policy{Status: "temperror"} },
+			`mta-sts-policy could-not-compare "mode enforce"→"temperror (the _mta-sts lookup failed)"`},
+		{"MTA-STS mx patterns changed", func(o, n *scanner.Result) {
+			pol(n).MX = []string{"*.mail.protection.outlook.com"}
+			finding(n, "mta-sts-mx-mismatch", scanner.SeverityHigh)
+		}, `mta-sts-policy changed "mx: aspmx.l.google.com, *.aspmx.l.google.com"→"mx: *.mail.protection.outlook.com"; finding added ""→"mta-sts-mx-mismatch"`},
+		{"MTA-STS policy not fetched in one run (checks)", func(o, n *scanner.Result) {
+			n.MTASTS.Policy = nil
+			finding(o, "mta-sts-testing", scanner.SeverityLow)
+		}, ""},
+
+		{"BIMI removed", func(o, n *scanner.Result) { n.BIMI = &scanner.BIMI{Status: "none"} },
+			`bimi changed "ok"→"none"`},
+		{"BIMI logo moved", func(o, n *scanner.Result) { n.BIMI.Record = "v=BIMI1; l=https://cdn.example/logo.svg" },
+			`bimi changed "v=BIMI1; l=https://campaign.example/logo.svg"→"v=BIMI1; l=https://cdn.example/logo.svg"`},
+		{"BIMI lookup failed", func(o, n *scanner.Result) {
+			n.BIMI = &scanner.BIMI{Status: "temperror"}
+			finding(o, "bimi-invalid", scanner.SeverityLow)
+		}, `bimi could-not-compare "ok"→"temperror"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, n := posture(), posture()
+			tt.change(o, n)
+			cs := Compare(o, n)
+			if got := describe(cs); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
 func describe(cs []Change) string {
 	var parts []string
 	for _, c := range cs {
@@ -163,6 +336,12 @@ func TestWeakens(t *testing.T) {
 		{Change{Field: FieldFinding, Kind: KindAdded, Severity: scanner.SeverityInfo}, false},
 		{Change{Field: FieldMX, Kind: KindChanged}, false},
 		{Change{Field: FieldStatus, Kind: KindUncompared}, false},
+		{Change{Field: FieldDNSSEC, Kind: KindWeakened}, true},
+		{Change{Field: FieldTLSA, Kind: KindWeakened}, true},
+		{Change{Field: FieldDKIM, Kind: KindWeakened}, true},
+		{Change{Field: FieldMTASTSPolicy, Kind: KindWeakened}, true},
+		{Change{Field: FieldMTASTSPolicy, Kind: KindUncompared}, false},
+		{Change{Field: FieldBIMI, Kind: KindChanged}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.c.Weakens(); got != tt.want {

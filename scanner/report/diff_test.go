@@ -35,6 +35,12 @@ func diffChanges() []diff.Change {
 		{Domain: "rival.example", Field: diff.FieldDMARC, Kind: diff.KindWeakened, Old: "p=reject", New: "p=none", Note: `record "v=DMARC1; p=reject" → "v=DMARC1; p=none"`},
 		{Domain: "rival.example", Field: diff.FieldFinding, Kind: diff.KindAdded, New: "dmarc-not-enforced", Severity: scanner.SeverityMedium, Note: "DMARC policy is p=none: spoofed mail is reported, not stopped"},
 		{Domain: "rival.example", Field: diff.FieldSPF, Kind: diff.KindStrengthened, Old: "~all", New: "-all"},
+		{Domain: "rival.example", Field: diff.FieldDNSSEC, Kind: diff.KindWeakened, Old: "secure", New: "insecure"},
+		{Domain: "rival.example", Field: diff.FieldTLSA, Kind: diff.KindWeakened, Old: "mx1.rival.example: ok (secure)", New: "mx1.rival.example: none (secure)"},
+		{Domain: "rival.example", Field: diff.FieldDKIM, Kind: diff.KindWeakened, Old: "google: rsa 2048", New: "google: rsa 1024"},
+		{Domain: "rival.example", Field: diff.FieldMTASTSPolicy, Kind: diff.KindStrengthened, Old: "mode testing", New: "mode enforce"},
+		{Domain: "rival.example", Field: diff.FieldBIMI, Kind: diff.KindChanged, Old: "ok", New: "none", Note: `record "v=BIMI1; l=https://rival.example/logo.svg" → none`},
+		{Domain: "steady.example", Field: diff.FieldDKIM, Kind: diff.KindUncompared, Old: "selector1: rsa 2048", New: "unknown", Note: "the new run could not tell: no key at the selectors asked, and a key may exist under another"},
 		{Domain: "party.example", Field: diff.FieldStatus, Kind: diff.KindUncompared, Old: "ok", New: "servfail", Note: "the new run's lookups failed: nothing else was compared"},
 		{Domain: "hostile.example", Labels: evil, Field: diff.FieldFinding, Kind: diff.KindResolved, Old: "mx-dangling", Severity: scanner.SeverityHigh, Note: "MX host \x1b[31m=cmd|' /C calc'!A0 does not exist \u202e"},
 		{Domain: "new.example", Field: diff.FieldTarget, Kind: diff.KindAdded, New: "new.example"},
@@ -44,7 +50,7 @@ func diffChanges() []diff.Change {
 
 func diffSummaryForTest() diff.Summary {
 	return diff.Summary{Old: 5, New: 5, Compared: 4, Unchanged: 1, Changed: 3, Uncompared: 1, Added: 1, Removed: 1,
-		Changes: map[diff.Kind]int{diff.KindChanged: 3, diff.KindWeakened: 1, diff.KindAdded: 2, diff.KindStrengthened: 1, diff.KindUncompared: 1, diff.KindResolved: 1, diff.KindRemoved: 1}, Weakened: 2}
+		Changes: map[diff.Kind]int{diff.KindChanged: 4, diff.KindWeakened: 4, diff.KindAdded: 2, diff.KindStrengthened: 2, diff.KindUncompared: 2, diff.KindResolved: 1, diff.KindRemoved: 1}, Weakened: 5}
 }
 
 func renderDiff(t *testing.T, format string, opt Options, cs []diff.Change) string {
