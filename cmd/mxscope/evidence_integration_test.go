@@ -17,7 +17,8 @@ import (
 )
 
 // evidenceZone v1 and v2: between them, moves.evidence.test moves its MX
-// from Google to Microsoft and weak.evidence.test weakens DMARC from
+// from Google to Microsoft (keeping its DKIM key, which the posture checks
+// must not report as a change) and weak.evidence.test weakens DMARC from
 // p=reject to p=none. lame.test is its own zone, whose server stops
 // serving it in the second run (a lame name server: unbound answers
 // SERVFAIL).
@@ -32,6 +33,7 @@ _dmarc.moves    TXT     "v=DMARC1; p=reject; rua=mailto:d@evidence.test"
 weak            MX      0 weak-evidence-test.mail.protection.outlook.com.
 weak            TXT     "v=spf1 include:spf.protection.outlook.com -all"
 _dmarc.weak     TXT     "v=DMARC1; p=reject; rua=mailto:d@evidence.test"
+google._domainkey.moves TXT   "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxHT8/vdQdzAPcACiasgraNfW8+nFrI1hAlcjEogL+Ufws8XW7f/AvHjElh5IiMweD3XtYdWMedU/MSVUpBBQScfQhU5ncGzL6gj1jhA0vpM7noeZoW7efl0nZkj+IffdNj8TbjYaJq" "1UcHVQt4J/mRtejVI9tv8/9WIbur4BNDlafYlb6Qr01TIbHvLLcpurwDtK/PYeVlOoGPwiKm0M9ByzQSkDQdDqP1Butl3AdnlhdU6KFpRXyglF4vn49wls0pFmorGkVA3xrZkyWYNjsJ5YG6Cvhg1yY9O5LAow8iENVKNvOZROCIRUL45BF4ZxHoi1w6iVt1a0484S7x" "g+EQIDAQAB"
 steady          MX      10 mx0a-00112233.pphosted.com.
 steady          TXT     "v=spf1 include:spf-00112233.pphosted.com include:spf.protection.outlook.com -all"
 _dmarc.steady   TXT     "v=DMARC1; p=quarantine; rua=mailto:d@evidence.test"
@@ -206,6 +208,9 @@ func TestIntegrationEvidenceReplayAndDiff(t *testing.T) {
 		}
 		if !strings.Contains(rp[0], `"replay":{"evidence":"first.evidence.jsonl"`) {
 			t.Errorf("replay meta: %s", rp[0])
+		}
+		if !strings.Contains(s[1], `"domain":"moves.evidence.test"`) || !strings.Contains(s[1], `"dkim":{"status":"ok","selectors":[{"selector":"google","status":"ok","key_type":"rsa","key_bits":2048`) {
+			t.Errorf("the first scan did not find moves.evidence.test's DKIM key:\n%s", s[1])
 		}
 		rows, _ := parseJSONL(t, string(replayed))
 		if len(rows) != 13 || rows[2].Domain != "lame.test" || rows[2].Status != "ok" || rows[0].Provider != "google" {
