@@ -287,3 +287,68 @@ func TestWriterBoundsFetches(t *testing.T) {
 		t.Errorf("got %+v, %v; want a truncated target", e, err)
 	}
 }
+
+// merge (a spool, then TargetEntry) carries each https line as written,
+// with its target.
+func TestMergeKeepsHTTPSLines(t *testing.T) {
+	fetches := sampleFetches()
+	r, err := NewReader(writeFetches(t, fetches), "shard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.KeepLines()
+	spool, err := NewSpool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	for key := 100; ; key-- { // backwards, so that the spool reorders
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spool.Add(key, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var merged bytes.Buffer
+	w, _ := NewWriter(&merged, testMeta())
+	for e, err := range spool.Sorted() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.TargetEntry(e.Target, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close(true, started)
+	if n := strings.Count(merged.String(), `{"type":"https",`); n != len(fetches) {
+		t.Errorf("%d https lines merged; want %d", n, len(fetches))
+	}
+	back, _ := NewReader(&merged, "merged")
+	got := map[string]mtasts.Response{}
+	for {
+		e, err := back.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range e.Fetches {
+			if got[f.URL].URL != "" {
+				t.Errorf("%s merged twice", f.URL)
+			}
+			got[f.URL] = f
+		}
+	}
+	for _, want := range fetches {
+		if g := mtasts.Judge(got[want.URL]); g.Status != mtasts.Judge(want).Status || g.Err != mtasts.Judge(want).Err ||
+			!bytes.Equal(got[want.URL].Body, want.Body) {
+			t.Errorf("%s merged as %+v", want.URL, got[want.URL])
+		}
+	}
+}

@@ -30,6 +30,7 @@ type Entry struct {
 	Truncated bool
 	answers   map[Question]resolve.Answer
 	lines     map[Question][]byte // the answer lines as written, with Reader.KeepLines
+	https     [][]byte            // and the https lines
 }
 
 // Fetch returns the response recorded for url, or a failure saying that
@@ -100,7 +101,7 @@ type Reader struct {
 	keep   bool // KeepLines
 }
 
-// KeepLines makes each Entry keep its answer lines as they were written,
+// KeepLines makes each Entry keep its answer and https lines as they were written,
 // for Writer.TargetEntry and Spool, instead of decoded answers: mxscope
 // merge copies answers without decoding and encoding them again.
 func (r *Reader) KeepLines() { r.keep = true }
@@ -295,6 +296,10 @@ func (r *Reader) target(b []byte) (*Entry, error) {
 		e.answers[q] = *h.parsed
 	}
 	for _, f := range r.fetch {
+		if r.keep {
+			e.https = append(e.https, f.raw)
+			continue
+		}
 		e.Fetches = append(e.Fetches, decodeHTTPS(f.raw, f.url, r.name+":"+strconv.Itoa(f.lineNo)))
 	}
 	r.win.endBlock()

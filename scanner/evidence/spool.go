@@ -13,7 +13,7 @@ import (
 // Spool keeps entries on disk so that they can be read back in another
 // order: mxscope merge reads each shard's evidence file through, one file
 // at a time, and writes the entries out in input order. Each entry is
-// stored whole (its answer lines, then its target line), so reading one
+// stored whole (its answer and https lines, then its target line), so reading one
 // back needs no window, and memory holds only a small index per entry,
 // however many shards or answers there are.
 type Spool struct {
@@ -48,6 +48,11 @@ func (s *Spool) Add(key int, e *Entry) error {
 			if err := s.put(b); err != nil {
 				return err
 			}
+		}
+	}
+	for _, b := range e.https {
+		if err := s.put(b); err != nil {
+			return err
 		}
 	}
 	t := e.Target
@@ -103,7 +108,7 @@ func (s *Spool) Sorted() iter.Seq2[*Entry, error] {
 			r.br.Reset(br)
 			r.latest = map[Question]*heldLine{}
 			r.win = window{max: maxBlockLines, maxBytes: MaxBlockBytes, blockStart: 1}
-			r.block, r.nblock = 0, 0
+			r.block, r.nblock, r.nfetch, r.fetch = 0, 0, 0, nil
 			e, err := r.Next()
 			if err == io.EOF {
 				err = fmt.Errorf("%w: spooled entry at %d has no target line", ErrFormat, sp.off)

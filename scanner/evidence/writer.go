@@ -146,8 +146,8 @@ func (w *Writer) write(b []byte) error {
 var newline = []byte{'\n'}
 
 // Target writes what a target's verdicts used: the answer lines the window
-// does not already hold, its https lines, then the target line. t is the target as read
-// from the targets file (see TargetOf).
+// does not already hold, its https lines, then the target line. t is the
+// target as read from the targets file (see TargetOf).
 func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 	if w.err != nil {
 		return w.err
@@ -182,7 +182,15 @@ func (w *Writer) Target(t targets.Target, l scanner.Lookups) error {
 		tl.Questions = append(tl.Questions, q)
 		ps = append(ps, pending{q: q, a: a.Answer, line: b, sum: maphash.Bytes(w.seed, b)})
 	}
-	return w.writeTarget(&tl, ps)
+	fetches := make([][]byte, 0, len(l.Fetches))
+	for _, f := range l.Fetches {
+		b, err := encodeHTTPS(f)
+		if err != nil {
+			return err
+		}
+		fetches = append(fetches, report.SafeJSON(b))
+	}
+	return w.writeTarget(&tl, ps, fetches)
 }
 
 // pending is one answer of the target being written.
@@ -194,9 +202,9 @@ type pending struct {
 	done bool
 }
 
-// writeTarget writes the answer lines of ps the window lacks, then the
-// target line.
-func (w *Writer) writeTarget(tl *targetLine, ps []pending) error {
+// writeTarget writes the answer lines of ps the window lacks, the https
+// lines, then the target line.
+func (w *Writer) writeTarget(tl *targetLine, ps []pending, fetches [][]byte) error {
 	// Write each answer the window lacks. Writing may push out an older
 	// line another question of this target relies on; the next round
 	// writes that one again. Lines of this target are never pushed out,
@@ -238,12 +246,7 @@ func (w *Writer) writeTarget(tl *targetLine, ps []pending) error {
 	}
 	// The HTTPS responses, which no other target shares, come last, next
 	// to their target line, outside the window.
-	for i, f := range l.Fetches {
-		line, err := encodeHTTPS(f)
-		if err != nil {
-			return err
-		}
-		line = report.SafeJSON(line)
+	for i, line := range fetches {
 		if i >= maxBlockHTTPS || len(line) >= MaxLine || block+len(line) > MaxBlockBytes {
 			tl.Truncated = true
 			continue
@@ -264,7 +267,7 @@ func (w *Writer) writeTarget(tl *targetLine, ps []pending) error {
 }
 
 // TargetEntry writes an entry read from another evidence file (with
-// Reader.KeepLines), its answer lines as they were written there: mxscope
+// Reader.KeepLines), its answer and https lines as they were written there: mxscope
 // merge uses it to put shards' evidence together without re-encoding, so
 // that nothing a line said is lost. t replaces the entry's target.
 func (w *Writer) TargetEntry(t targets.Target, e *Entry) error {
@@ -284,7 +287,7 @@ func (w *Writer) TargetEntry(t targets.Target, e *Entry) error {
 		}
 		ps = append(ps, pending{q: q, line: b, sum: maphash.Bytes(w.seed, b)})
 	}
-	return w.writeTarget(&tl, ps)
+	return w.writeTarget(&tl, ps, e.https)
 }
 
 // Close writes the end line. complete is false when the scan was
