@@ -184,6 +184,19 @@ func parse(record string) (*Record, error) {
 		if name == "p" || name == "sp" || name == "np" {
 			continue // handled below, once rua is known
 		}
+		if (name == "rua" || name == "ruf") && v != "" {
+			// A dmarc-urilist is judged URI by URI: WSP may surround its
+			// commas (RFC 9989 §4.8), and one malformed URI costs only
+			// itself, since §4.10.1 asks whether rua "contains at least
+			// one syntactically valid reporting URI".
+			uris := parseURIs(name, v, discard, warn)
+			if name == "rua" {
+				rec.RUA, rec.ruaSyntax = uris, anySyntacticURI(v)
+			} else {
+				rec.RUF = uris
+			}
+			continue
+		}
 		if !isValue(v) {
 			// Not a dmarc-value (printing ASCII but ";", at least one):
 			// the whole tag is a syntax error, unknown tags included.
@@ -191,11 +204,6 @@ func parse(record string) (*Record, error) {
 			continue
 		}
 		switch name {
-		case "rua":
-			rec.RUA = parseURIs(name, v, discard, warn)
-			rec.ruaSyntax = anySyntacticURI(v)
-		case "ruf":
-			rec.RUF = parseURIs(name, v, discard, warn)
 		case "adkim", "aspf":
 			if lv := strings.ToLower(v); lv == "r" || lv == "s" {
 				if name == "adkim" {
