@@ -31,6 +31,9 @@ type dnsCase struct {
 	psd       bool // the Public Suffix Domain's record applies
 	org       string
 	asked     []string // the _dmarc names asked, in order, when set
+	testing   bool     // the record that applies says t=y
+	multiple  []string // the _dmarc names holding several records
+	rule      string   // the RFC text the case checks, logged when it fails
 }
 
 func TestDiscoverThroughDNS(t *testing.T) {
@@ -157,11 +160,11 @@ _dmarc.nul.example.      TXT "v=DMARC1; p=quarantine; rua=mailto:d@nul.example;\
 				{domain: "a.b.example.test", status: dmarc.StatusOK, policy: dmarc.PolicyReject,
 					source: "_dmarc.example.test", inherited: true, org: "example.test"},
 				{domain: "t1.example", status: dmarc.StatusOK, policy: dmarc.PolicyReject, applied: dmarc.PolicyQuarantine,
-					source: "_dmarc.t1.example", org: "t1.example"},
+					source: "_dmarc.t1.example", org: "t1.example", testing: true},
 				{domain: "t2.example", status: dmarc.StatusOK, policy: dmarc.PolicyQuarantine, applied: dmarc.PolicyNone,
-					source: "_dmarc.t2.example", org: "t2.example"},
+					source: "_dmarc.t2.example", org: "t2.example", testing: true},
 				{domain: "two.org2.example", status: dmarc.StatusOK, policy: dmarc.PolicyQuarantine,
-					source: "_dmarc.org2.example", inherited: true, org: "org2.example"},
+					source: "_dmarc.org2.example", inherited: true, org: "org2.example", multiple: []string{"_dmarc.two.org2.example"}},
 				{domain: "ctl.example", status: dmarc.StatusOK, policy: dmarc.PolicyReject,
 					source: "_dmarc.ctl.example", org: "ctl.example"},
 				{domain: "nul.example", status: dmarc.StatusOK, policy: dmarc.PolicyQuarantine,
@@ -170,60 +173,74 @@ _dmarc.nul.example.      TXT "v=DMARC1; p=quarantine; rua=mailto:d@nul.example;\
 		},
 	}
 	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			srv := dnstest.New(t, g.zone)
-			var mu sync.Mutex
-			var asked []string
-			srv.SetHook(func(q dnstest.Query) dnstest.Action {
-				if q.Type == dns.TypeTXT {
-					mu.Lock()
-					asked = append(asked, strings.TrimSuffix(q.Name, "."))
-					mu.Unlock()
+		t.Run(g.name, func(t *testing.T) { runDNSCases(t, g.zone, g.cases) })
+	}
+}
+
+// runDNSCases serves zone from a dnstest server and discovers each case's
+// domain through a resolve.Client and a fresh Cache, as a scan does.
+func runDNSCases(t *testing.T, zone string, cases []dnsCase) {
+	t.Helper()
+	srv := dnstest.New(t, zone)
+	var mu sync.Mutex
+	var asked []string
+	srv.SetHook(func(q dnstest.Query) dnstest.Action {
+		if q.Type == dns.TypeTXT {
+			mu.Lock()
+			asked = append(asked, strings.TrimSuffix(q.Name, "."))
+			mu.Unlock()
+		}
+		return dnstest.Action{}
+	})
+	c, err := resolve.NewClient(resolve.Config{Servers: []string{srv.Addr()}, Timeout: time.Second, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, tc := range cases {
+		t.Run(tc.domain, func(t *testing.T) {
+			cache := resolve.NewCache(c) // a fresh cache, so every name asked reaches the server
+			mu.Lock()
+			asked = nil
+			mu.Unlock()
+			exists := dmarc.DomainExistence(func(ctx context.Context) dmarc.Existence {
+				switch cache.Query(ctx, tc.domain, dns.TypeA).Status {
+				case resolve.StatusNXDomain:
+					return dmarc.NotExists
+				case resolve.StatusOK, resolve.StatusNoData:
+					return dmarc.Exists
 				}
-				return dnstest.Action{}
+				return dmarc.ExistenceUnknown
 			})
-			c, err := resolve.NewClient(resolve.Config{Servers: []string{srv.Addr()}, Timeout: time.Second, Retries: 1})
-			if err != nil {
-				t.Fatal(err)
+			got := dmarc.Discover(context.Background(), cache, tc.domain, exists)
+			if tc.rule != "" {
+				t.Logf("rule: %s", tc.rule)
 			}
-			t.Cleanup(func() { c.Close() })
-			for _, tc := range g.cases {
-				t.Run(tc.domain, func(t *testing.T) {
-					cache := resolve.NewCache(c) // a fresh cache, so every name asked reaches the server
-					mu.Lock()
-					asked = nil
-					mu.Unlock()
-					exists := dmarc.DomainExistence(func(ctx context.Context) dmarc.Existence {
-						switch cache.Query(ctx, tc.domain, dns.TypeA).Status {
-						case resolve.StatusNXDomain:
-							return dmarc.NotExists
-						case resolve.StatusOK, resolve.StatusNoData:
-							return dmarc.Exists
-						}
-						return dmarc.ExistenceUnknown
-					})
-					got := dmarc.Discover(context.Background(), cache, tc.domain, exists)
-					applied := tc.applied
-					if applied == "" {
-						applied = tc.policy
-					}
-					if got.Status != tc.status || got.Policy != tc.policy || got.Applied != applied {
-						t.Errorf("status, policy, applied = %s, %q, %q (%s); want %s, %q, %q",
-							got.Status, got.Policy, got.Applied, got.Err, tc.status, tc.policy, applied)
-					}
-					if got.Source != tc.source || got.Inherited != tc.inherited || got.PSD != tc.psd || got.OrgDomain != tc.org {
-						t.Errorf("source, inherited, psd, org = %q, %v, %v, %q; want %q, %v, %v, %q",
-							got.Source, got.Inherited, got.PSD, got.OrgDomain, tc.source, tc.inherited, tc.psd, tc.org)
-					}
-					mu.Lock()
-					defer mu.Unlock()
-					if tc.asked != nil && !slices.Equal(asked, tc.asked) {
-						t.Errorf("asked %q; want %q", asked, tc.asked)
-					}
-					if len(asked) > dmarc.MaxQueries {
-						t.Errorf("asked %d names; RFC 9989 §4.10 allows %d", len(asked), dmarc.MaxQueries)
-					}
-				})
+			applied := tc.applied
+			if applied == "" {
+				applied = tc.policy
+			}
+			if got.Status != tc.status || got.Policy != tc.policy || got.Applied != applied {
+				t.Errorf("status, policy, applied = %s, %q, %q (%s); want %s, %q, %q",
+					got.Status, got.Policy, got.Applied, got.Err, tc.status, tc.policy, applied)
+			}
+			if got.Source != tc.source || got.Inherited != tc.inherited || got.PSD != tc.psd || got.OrgDomain != tc.org {
+				t.Errorf("source, inherited, psd, org = %q, %v, %v, %q; want %q, %v, %v, %q",
+					got.Source, got.Inherited, got.PSD, got.OrgDomain, tc.source, tc.inherited, tc.psd, tc.org)
+			}
+			if tc.testing != got.Testing {
+				t.Errorf("testing = %v; want %v", got.Testing, tc.testing)
+			}
+			if !slices.Equal(got.Multiple, tc.multiple) {
+				t.Errorf("multiple = %q; want %q", got.Multiple, tc.multiple)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.asked != nil && !slices.Equal(asked, tc.asked) {
+				t.Errorf("asked %q; want %q", asked, tc.asked)
+			}
+			if len(asked) > dmarc.MaxQueries {
+				t.Errorf("asked %d names; RFC 9989 §4.10 allows %d", len(asked), dmarc.MaxQueries)
 			}
 		})
 	}
