@@ -384,6 +384,9 @@ func parseURIs(tag, v string, discard, warn func(string, ...any)) []URI {
 			discard("invalid %s URI %s ignored: %v", tag, printable(raw), err)
 			continue
 		}
+		if u.Size == 0 && strings.IndexByte(raw, '!') >= 0 {
+			warn("%s URI %s: a literal ! should be percent-encoded (RFC 9989 §4.8)", tag, printable(raw))
+		}
 		sized = sized || u.Size > 0
 		out = append(out, u)
 	}
@@ -397,11 +400,11 @@ func parseURI(raw string) (URI, error) {
 	u := URI{Raw: raw}
 	s := raw
 	if i := strings.LastIndexByte(s, '!'); i >= 0 {
-		n, ok := parseSize(s[i+1:])
-		if !ok {
-			return u, fmt.Errorf("bad !size suffix (a literal ! must be percent-encoded)")
+		// Without a size after it the "!" is the URI's own: RFC 3986
+		// allows it, though RFC 9989 §4.8 asks for it percent-encoded.
+		if n, ok := parseSize(s[i+1:]); ok {
+			u.Size, s = n, s[:i]
 		}
-		u.Size, s = n, s[:i]
 	}
 	if s == "" {
 		return u, fmt.Errorf("empty")
@@ -445,18 +448,19 @@ func parseURI(raw string) (URI, error) {
 // policy is unusable: an RFC 3986 scheme, a colon and at least one URI
 // character after it (the obsolete !size suffix allowed). It asks for no
 // more than syntax: a mailto: whose address is malformed still counts here,
-// though parseURIs drops it from the report destinations.
+// though parseURIs drops it from the report destinations. So does a URI
+// with a literal "!": the dmarc-uri production is RFC 3986's URI, which
+// allows it, though the ABNF's comment asks publishers to encode it.
 func anySyntacticURI(v string) bool {
 	for _, raw := range strings.Split(v, ",") {
 		raw = strings.Trim(raw, " \t")
-		if i := strings.LastIndexByte(raw, '!'); i >= 0 {
-			if _, ok := parseSize(raw[i+1:]); !ok {
-				continue
-			}
-			raw = raw[:i]
-		}
 		if syntacticURI(raw) {
 			return true
+		}
+		if i := strings.LastIndexByte(raw, '!'); i >= 0 {
+			if _, ok := parseSize(raw[i+1:]); ok && syntacticURI(raw[:i]) {
+				return true
+			}
 		}
 	}
 	return false

@@ -162,14 +162,20 @@ func TestParse(t *testing.T) {
 			want: func(r *Record) { r.RUA = []URI{mailto("b@example.com")} }, wantWarn: []string{"invalid p=bogus: treated as p=none"}},
 		{name: "invalid p whose only rua URI holds a control byte", record: "v=DMARC1; p=bogus; rua=mailto:a@example.com\x00",
 			wantErr: ErrInvalidPolicy},
-		{name: "invalid p whose rua has an unencoded !", record: "v=DMARC1; p=bogus; rua=mailto:a@example.com!x",
+		{name: "invalid p whose rua has an unencoded ! is none: RFC 3986 allows it", record: "v=DMARC1; p=bogus; rua=mailto:a@example.com!x",
+			want: func(*Record) {}, wantWarn: []string{"invalid p=bogus: treated as p=none", "not a mail address"}},
+		{name: "invalid p whose rua has angle brackets", record: "v=DMARC1; p=bogus; rua=mailto:<a@example.com>",
 			wantErr: ErrInvalidPolicy},
 		{name: "a control byte in ruf costs only that URI", record: "v=DMARC1; p=none; ruf=mailto:f@example.com\x7f, mailto:g@example.com",
 			want: func(r *Record) { r.RUF = []URI{mailto("g@example.com")} }, wantWarn: []string{"invalid ruf URI"}},
 		{name: "percent-encoded control byte in a mailto address", record: "v=DMARC1; p=none; rua=mailto:a%00@example.com",
 			want: func(*Record) {}, wantWarn: []string{"bad percent-encoding"}},
-		{name: "rua URI with a bad size suffix", record: "v=DMARC1; p=none; rua=mailto:a@example.com!big",
-			want: func(*Record) {}, wantWarn: []string{"bad !size suffix"}},
+		{name: "rua mailto URI with a literal ! and no size", record: "v=DMARC1; p=none; rua=mailto:a@example.com!big",
+			want: func(*Record) {}, wantWarn: []string{"invalid rua URI mailto:a@example.com!big ignored: not a mail address"}},
+		{name: "https URI with a literal ! keeps it", record: "v=DMARC1; p=none; rua=https://r.example/x!y",
+			want: func(r *Record) {
+				r.RUA = []URI{{Raw: "https://r.example/x!y", Scheme: "https", Address: "r.example"}}
+			}, wantWarn: []string{"a literal ! should be percent-encoded"}},
 		{name: "size units", record: "v=DMARC1; p=none; rua=mailto:a@example.com!2k,mailto:b@example.com!3",
 			want: func(r *Record) {
 				r.RUA = []URI{

@@ -128,6 +128,7 @@ _dmarc.ruatab.example.     TXT "v=DMARC1; p=bogus; rua=nonsense,\009mailto:d@rua
 _dmarc.ruanul.example.     TXT "v=DMARC1; p=bogus; rua=mailto:a@ruanul.example\000,mailto:d@ruanul.example"
 _dmarc.ruanulonly.example. TXT "v=DMARC1; p=bogus; rua=mailto:d@ruanulonly.example\000"
 _dmarc.ruabang.example.    TXT "v=DMARC1; p=bogus; rua=mailto:d@ruabang.example!x"
+_dmarc.ruaangle.example.   TXT "v=DMARC1; p=bogus; rua=mailto:<d@ruaangle.example>"
 _dmarc.ruasize.example.    TXT "v=DMARC1; p=bogus; rua=mailto:d@ruasize.example!10m"
 _dmarc.ruaodd.example.     TXT "v=DMARC1; p=bogus; rua=x-report:abc"
 `,
@@ -143,7 +144,8 @@ _dmarc.ruaodd.example.     TXT "v=DMARC1; p=bogus; rua=x-report:abc"
 				own("ruatab.example", ok, pNone, `§4.8: dmarc-urilist allows *WSP (a tab too) around ","`),
 				own("ruanul.example", ok, pNone, `§4.10.1: "at least one syntactically valid reporting URI": one malformed URI costs only itself`),
 				own("ruanulonly.example", invalid, "", `§4.8 dmarc-uri = URI (RFC 3986): a NUL is no URI character`),
-				own("ruabang.example", invalid, "", `§4.8: "exclamation points (ASCII 0x21) MUST be encoded", and "!x" is no obs-dmarc-report-size`),
+				own("ruabang.example", ok, pNone, `§4.8: dmarc-uri = URI, and RFC 3986 allows a "!" (the ABNF's comment asks publishers to encode it, but the production accepts it)`),
+				own("ruaangle.example", invalid, "", `§4.8 dmarc-uri = URI (RFC 3986): "<" and ">" are no URI characters`),
 				own("ruasize.example", ok, pNone, `§4.8: obs-dmarc-uri = dmarc-uri "!" 1*DIGIT ["k"/"m"/"g"/"t"] is still syntax`),
 				own("ruaodd.example", ok, pNone, `§4.10.1 asks for syntax only: any scheme counts`),
 			},
@@ -219,13 +221,13 @@ _dmarc.mult.test.                TXT "v=DMARC1; p=none"
 					rule: `§5.1.8: "the DMARC Policy Record published at the zone cut domain in this example will never be discovered"`},
 				{domain: "a.dept.corp.test", status: ok, policy: pNone, source: "_dmarc.dept.corp.test", inherited: true, org: "dept.corp.test",
 					asked: []string{"_dmarc.a.dept.corp.test", "_dmarc.dept.corp.test"},
-					rule: `§4.10 step 6: "If a single record remains and it contains a "psd=n" or "psd=y" tag, stop"; §4.10.2 rule 1`},
+					rule:  `§4.10 step 6: "If a single record remains and it contains a "psd=n" or "psd=y" tag, stop"; §4.10.2 rule 1`},
 				{domain: "own.psdy.test", status: ok, policy: pQuar, source: "_dmarc.own.psdy.test", org: "own.psdy.test",
 					asked: []string{"_dmarc.own.psdy.test"},
-					rule: `§4.10.1: the Author Domain's record applies; §4.10.2 rule 2 excludes "the one for the domain where the tree walk started"`},
+					rule:  `§4.10.1: the Author Domain's record applies; §4.10.2 rule 2 excludes "the one for the domain where the tree walk started"`},
 				{domain: "a.b.c.ptest", status: ok, policy: pQuar, source: "_dmarc.ptest", inherited: true, psd: true, org: "c.ptest",
 					asked: []string{"_dmarc.a.b.c.ptest", "_dmarc.b.c.ptest", "_dmarc.c.ptest", "_dmarc.ptest"},
-					rule: `§4.10.1: "The Author Domain / The Organizational Domain of the Author Domain / The Public Suffix Domain": c.ptest (one below psd=y, §4.10.2 rule 2) publishes nothing, so the PSD's record, not b.c.ptest's`},
+					rule:  `§4.10.1: "The Author Domain / The Organizational Domain of the Author Domain / The Public Suffix Domain": c.ptest (one below psd=y, §4.10.2 rule 2) publishes nothing, so the PSD's record, not b.c.ptest's`},
 				{domain: "b.c.ptest", status: ok, policy: pNone, source: "_dmarc.b.c.ptest", org: "c.ptest",
 					rule: `§4.10.2 rule 2: "the Organizational Domain is the domain one label below this one"`},
 				{domain: "x.mult.test", status: none, org: "x.mult.test", multiple: []string{"_dmarc.mult.test"},
