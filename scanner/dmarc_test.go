@@ -53,6 +53,12 @@ _dmarc.nonx.example.      TXT "v=DMARC1; p=reject; np=none; rua=mailto:d@nonx.ex
 sub.own.example.          MX  10 mx.host.example.
 _dmarc.sub.own.example.   TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@own.example"
 _dmarc.own.example.       TXT "v=DMARC1; p=reject; rua=mailto:d@own.example"
+; no valid p, and one valid rua URI among malformed ones: p=none
+ruatab.example.           MX  10 mx.host.example.
+_dmarc.ruatab.example.    TXT "v=DMARC1; p=bogus; rua=mailto:d@ruatab.example\000,\009mailto:e@ruatab.example"
+; a tag written twice
+dup.example.              MX  10 mx.host.example.
+_dmarc.dup.example.       TXT "v=DMARC1; p=reject; p=none; rua=mailto:d@dup.example"
 `
 
 // bigRecord is a DMARC record of more than 4,096 bytes in 255-byte
@@ -135,6 +141,15 @@ func TestDMARCAsRFC9989EvaluatesIt(t *testing.T) {
 			source: "_dmarc.nonx.example", org: "nonx.example", want: []string{"dmarc-subdomain-not-enforced"}},
 		{domain: "sub.own.example", status: scanner.StatusOK, dmarc: "ok", policy: "reject", applied: "reject",
 			source: "_dmarc.sub.own.example", org: "own.example", notWant: []string{"dmarc-subdomain-not-enforced"}},
+		// RFC 9989 §4.10.1: a record without a valid p counts as p=none when
+		// its rua holds one syntactically valid URI, read URI by URI.
+		{domain: "ruatab.example", status: scanner.StatusOK, dmarc: "ok", policy: "none", applied: "none",
+			source: "_dmarc.ruatab.example", org: "ruatab.example", want: []string{"dmarc-not-enforced", "dmarc-syntax"},
+			notWant: []string{"dmarc-invalid", "dmarc-no-reports"}},
+		// RFC 6376 §3.2, whose tag-value syntax RFC 9989 §4.7 adopts: a
+		// repeated tag makes the tag list invalid.
+		{domain: "dup.example", status: scanner.StatusOK, dmarc: "invalid",
+			source: "_dmarc.dup.example", org: "dup.example", want: []string{"dmarc-invalid"}, notWant: []string{"dmarc-missing"}},
 	}
 	var log queryLog
 	got := scanTable(t, newDMARCScanner(t, &log, ""), tests)
