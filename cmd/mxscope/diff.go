@@ -152,7 +152,7 @@ func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
 	}
 	defer out.Abort()
 	werr := func(err error) error { return writeError(&scanOptions{Output: o.Output}, err) }
-	w, err := report.NewDiff(o.Format, out, report.Options{Terminal: io.OutTTY && o.Output == "", LabelKeys: keys})
+	w, err := report.NewDiff(o.Format, out, report.Options{Terminal: io.OutTTY && o.Output == "", Width: io.OutWidth, LabelKeys: keys})
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}

@@ -92,8 +92,10 @@ func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) strin
 			}
 		}
 	}
+	head := "" // the slowest part without what it waits for
 	if p.Slowest != "" && !p.Since.IsZero() && now.Sub(p.Since) >= progressSlow {
-		s := fmt.Sprintf("slowest: %s (%s)", report.Clean(p.Slowest), formatDuration(now.Sub(p.Since)))
+		head = fmt.Sprintf("slowest: %s (%s)", report.Clean(p.Slowest), formatDuration(now.Sub(p.Since)))
+		s := head
 		if p.Waiting != "" {
 			s += ", waiting for " + report.Clean(p.Waiting)
 		}
@@ -108,6 +110,20 @@ func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) strin
 	}
 	l := join()
 	for width > 1 && len([]rune(l)) > width-1 {
+		// The slowest part comes last: once the rate and the count in
+		// flight are gone, and before the time left is, the query it
+		// waits for is cut, as long as the domain and how long it has
+		// waited still show, with some of the query.
+		rest := slices.ContainsFunc(parts, func(x part) bool { return x.rank < 3 })
+		if head != "" && !rest && parts[len(parts)-1].rank == 4 {
+			room := width - 1 - (len([]rune(l)) - len([]rune(parts[len(parts)-1].text)))
+			if room >= len([]rune(head))+len(", waiting for ")+8 && slices.ContainsFunc(parts, func(x part) bool { return x.rank == 3 }) {
+				last := []rune(parts[len(parts)-1].text)
+				parts[len(parts)-1].text = string(last[:room-1]) + "…"
+				l = join()
+				break
+			}
+		}
 		low := -1
 		for i, x := range parts {
 			if x.rank < keep && (low < 0 || x.rank < parts[low].rank) {

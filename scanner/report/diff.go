@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mxscope/mxscope/scanner/diff"
@@ -92,29 +91,43 @@ func diffSummaryLines(s diff.Summary) []string {
 // diffTable: aligned on a terminal, tab-separated when piped.
 type diffTable struct {
 	out  *bufio.Writer
-	tw   *tabwriter.Writer
-	rows io.Writer
+	grid *grid // nil when piped
 	opt  Options
 	meta diff.Meta
 }
 
 func newDiffTable(w io.Writer, opt Options) *diffTable {
 	t := &diffTable{out: bufio.NewWriter(w), opt: opt}
-	t.rows = t.out
 	if opt.Terminal {
-		t.tw = tabwriter.NewWriter(t.out, 0, 8, 2, ' ', 0)
-		t.rows = t.tw
+		t.grid = &grid{}
+	} else {
+		t.opt.Width = 0 // a pipe or a file is never fitted
 	}
 	return t
 }
 
+// Minimum widths of a diff's OLD, NEW and NOTE columns on a narrow
+// terminal.
+const minDiffValue = 12
+
 func (t *diffTable) Begin(m diff.Meta) error {
 	t.meta = m
 	h := []string{"DOMAIN"}
+	mins := []int{minDomain}
 	if len(t.opt.LabelKeys) > 0 {
 		h = append(h, strings.ToUpper(t.opt.LabelKeys[0]))
+		mins = append(mins, minLabel)
 	}
-	return t.line(append(h, "WHAT", "CHANGE", "OLD", "NEW", "NOTE"))
+	h = append(h, "WHAT", "CHANGE", "OLD", "NEW", "NOTE")
+	if t.grid != nil {
+		// WHAT and CHANGE never narrow; OLD and NEW fold a list of MX
+		// hosts onto more lines; NOTE, which repeats the records in
+		// full, is the first to go.
+		t.grid.mins = append(mins, 0, 0, minDiffValue, minDiffValue, minDiffValue)
+		t.grid.last = []int{0}
+		t.grid.drop = []int{len(h) - 1}
+	}
+	return t.line(plain(h))
 }
 
 func (t *diffTable) Write(c diff.Change) error {
@@ -122,36 +135,55 @@ func (t *diffTable) Write(c diff.Change) error {
 	if len(t.opt.LabelKeys) > 0 {
 		cells = append(cells, diffLabel(c, t.opt.LabelKeys))
 	}
-	return t.line(append(cells, diffCells(c)...))
+	row := plain(append(cells, diffCells(c)...))
+	for _, i := range []int{len(row) - 3, len(row) - 2} { // OLD and NEW
+		if items := strings.Split(row[i].text, ", "); len(items) > 1 {
+			row[i].items = items
+		}
+	}
+	return t.line(row)
 }
 
-func (t *diffTable) line(cells []string) error {
+// line adds a row: to the grid on a terminal, else written at once with
+// its cells separated by tabs.
+func (t *diffTable) line(cells []gcell) error {
+	for i := range cells {
+		cells[i].text = Clean(cells[i].text)
+		for j, it := range cells[i].items {
+			cells[i].items[j] = Clean(it)
+		}
+	}
+	if t.grid != nil {
+		t.grid.add(cells)
+		return nil // aligned at End
+	}
+	texts := make([]string, len(cells))
 	for i, c := range cells {
-		cells[i] = Clean(c)
+		texts[i] = c.text
 	}
-	if _, err := io.WriteString(t.rows, strings.Join(cells, "\t")+"\n"); err != nil {
+	if _, err := io.WriteString(t.out, strings.Join(texts, "\t")+"\n"); err != nil {
 		return err
-	}
-	if t.tw != nil {
-		return nil
 	}
 	return t.out.Flush()
 }
 
 func (t *diffTable) End(s diff.Summary) error {
-	if t.tw != nil {
-		if err := t.tw.Flush(); err != nil {
-			return err
+	w := t.out
+	if t.grid != nil {
+		l := t.grid.render(w, t.opt.Width, false)
+		for i, h := range l.hidden {
+			if h {
+				w.WriteString(hang("(not shown at this width: "+t.grid.rows[0][i].text+" (-f markdown has every column))", t.opt.Width, 0, 1) + "\n")
+			}
 		}
 	}
-	w := t.out
 	w.WriteString("\n")
-	fmt.Fprintf(w, "Old: %s\n", Clean(runLine(t.meta.Old)))
-	fmt.Fprintf(w, "New: %s\n", Clean(runLine(t.meta.New)))
+	fmt.Fprintf(w, "Old: %s\n", hang(Clean(runLine(t.meta.Old)), t.opt.Width, len("Old: "), 2))
+	fmt.Fprintf(w, "New: %s\n", hang(Clean(runLine(t.meta.New)), t.opt.Width, len("New: "), 2))
 	for _, l := range diffSummaryLines(s) {
-		fmt.Fprintln(w, l)
+		fmt.Fprintln(w, hang(l, t.opt.Width, 0, 2))
 	}
-	fmt.Fprintf(w, "%s\n%s\n", honestDiffMX, honestDiffFailed)
+	fmt.Fprintf(w, "%s\n%s\n", hang(honestDiffMX, t.opt.Width, 0, 0), hang(honestDiffFailed, t.opt.Width, 0, 0))
 	return w.Flush()
 }
 

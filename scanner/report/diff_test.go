@@ -149,3 +149,20 @@ func TestNewDiffTakesEveryDiffFormatAndNoOther(t *testing.T) {
 		t.Errorf("NewDiff(html): got %v; want ErrUnknownFormat listing the diff formats", err)
 	}
 }
+
+// On an 80-column terminal the diff fits: OLD and NEW fold their MX hosts
+// onto more lines, NOTE goes first when even that is too wide, and the
+// summary wraps at blanks.
+func TestDiffTableFitsATerminal(t *testing.T) {
+	for _, width := range []int{60, 80, 120} {
+		got := renderDiff(t, "table", Options{Terminal: true, Width: width, LabelKeys: []string{"candidate"}}, diffChanges())
+		for _, l := range strings.Split(got, "\n") {
+			if w := textWidth(l); w > width {
+				t.Errorf("width %d: a line of %d columns:\n%s", width, w, l)
+			}
+		}
+	}
+	if piped := renderDiff(t, "table", Options{Width: 60}, diffChanges()); piped != renderDiff(t, "table", Options{}, diffChanges()) {
+		t.Errorf("a piped diff changed with the width")
+	}
+}

@@ -45,7 +45,11 @@ type layout struct {
 
 // fit lays the grid out in width columns (0: as wide as it is). It uses the
 // short forms, then narrows columns, then hides the drop columns one by one
-// until the rest fits; a table that cannot fit even so overflows.
+// until the rest fits; the last columns narrow only when none is left to
+// hide. A table that cannot fit even so has its narrowing
+// columns cut below their minimums (to narrowFloor), since a line the
+// terminal wraps breaks every row's alignment; only the columns that never
+// narrow can make it overflow.
 func (g *grid) fit(width int) layout {
 	n := len(g.rows[0])
 	l := layout{widths: g.widths(n, false), hidden: make([]bool, n)}
@@ -60,13 +64,22 @@ func (g *grid) fit(width int) layout {
 				l.widths[i] = 0
 			}
 		}
-		g.narrow(l, width)
-		if l.total() <= width || next >= len(g.drop) {
+		g.narrow(l, width, false, false)
+		if l.total() <= width {
+			return l
+		}
+		if next >= len(g.drop) {
+			g.narrow(l, width, true, false)
+			g.narrow(l, width, true, true)
 			return l
 		}
 		l.hidden[g.drop[next]] = true
 	}
 }
+
+// narrowFloor is the narrowest a narrowing column gets when the table
+// cannot fit at the columns' minimums: two characters and an ellipsis.
+const narrowFloor = 3
 
 // total is the width of the laid-out table.
 func (l layout) total() int {
@@ -143,17 +156,27 @@ func (g *grid) widths(n int, short bool) []int {
 }
 
 // narrow takes the widest column down a column at a time, never below its
-// minimum, until the layout fits width or nothing is left to narrow: an
-// outlier (a long label) is cut before ordinary cells are.
-func (g *grid) narrow(l layout, width int) {
+// minimum (below, narrowFloor), until the layout fits width or nothing is
+// left to narrow: an outlier (a long label) is cut before ordinary cells
+// are. The last columns narrow only with lateToo, which fit asks for once
+// no column is left to hide: a column of dashes goes before the domain is
+// cut.
+func (g *grid) narrow(l layout, width int, lateToo, below bool) {
 	for _, late := range []bool{false, true} {
+		if late && !lateToo {
+			break
+		}
 		for l.total() > width {
 			best, widest := -1, 0
 			for i, w := range l.widths {
 				if l.hidden[i] || i >= len(g.mins) || g.mins[i] == 0 || slices.Contains(g.last, i) != late {
 					continue
 				}
-				if w > g.mins[i] && w > widest {
+				floor := g.mins[i]
+				if below {
+					floor = min(floor, narrowFloor)
+				}
+				if w > floor && w > widest {
 					best, widest = i, w
 				}
 			}
@@ -299,6 +322,20 @@ func wrap(s string, width, first int) []string {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// hang wraps s to width columns with a hanging indent: the first line
+// starts where the caller's cursor is, first columns in, and every
+// further line is indented by indent spaces. width 0 keeps s on one line.
+func hang(s string, width, first, indent int) string {
+	if width <= 0 {
+		return s
+	}
+	// wrap's lines after the first are width wide; give them width-indent,
+	// and the first line width-first.
+	room := max(width-indent, 10)
+	lines := wrap(s, room, first-indent)
+	return strings.Join(lines, "\n"+strings.Repeat(" ", indent))
 }
 
 // splitWidth splits s after at most width columns (at least one rune).

@@ -24,6 +24,7 @@ type table struct {
 	opt      Options
 	findings bytes.Buffer // the findings section, when opt.Findings
 	nfound   int          // domains with findings in it
+	fcol     int          // the FINDINGS column
 }
 
 func newTable(w io.Writer, opt Options) *table {
@@ -37,17 +38,21 @@ func newTable(w io.Writer, opt Options) *table {
 }
 
 // Column minimums when a terminal table is fitted to its width; statuses,
-// mail states and finding counts never narrow.
+// mail states and finding counts never narrow (a count cut to "1H 2…"
+// would hide findings).
 const (
-	minDomain   = 16
-	minLabel    = 8
-	minGateway  = 7
-	minMailbox  = 9
-	minSenders  = 9
-	minSPF      = 7
-	minDMARC    = 8
+	minDomain  = 16
+	minLabel   = 8
+	minGateway = 7
+	minMailbox = 9
+	minSenders = 9
+	minSPF     = 7
+	minDMARC   = 8
+	minMatch   = 7
+	// FINDINGS narrows no further than its widest short form ("1H 2M 3L
+	// 1I"), which End sets: only a count of a severity without a letter
+	// is ever cut.
 	minFindings = 8
-	minMatch    = 7
 )
 
 func (t *table) Begin(scanner.Meta) error {
@@ -59,6 +64,7 @@ func (t *table) Begin(scanner.Meta) error {
 	}
 	status := len(h)
 	h = append(h, "STATUS", "MAIL", "GATEWAY", "MAILBOX", "SENDERS", "SPF", "DMARC", "FINDINGS")
+	t.fcol = len(h) - 1
 	mins = append(mins, 0, 0, minGateway, minMailbox, minSenders, minSPF, minDMARC, minFindings)
 	if len(t.opt.Providers) > 0 {
 		h = append(h, "MATCH")
@@ -70,6 +76,11 @@ func (t *table) Begin(scanner.Meta) error {
 		// not where mail lives, GATEWAY is behind MAILBOX in the story.
 		mail, gateway, senders := status+1, status+2, status+4
 		t.grid.drop = []int{mail, senders, gateway}
+		if len(t.opt.Providers) > 0 {
+			// Every row --provider keeps was resolved, so STATUS says
+			// "ok" on each: it goes before anything that differs.
+			t.grid.drop = []int{mail, status, senders, gateway}
+		}
 		t.grid.last = []int{0} // the domain is what a row is about
 	}
 	return t.line(plain(h))
@@ -137,6 +148,11 @@ func (t *table) line(cells []gcell) error {
 
 func (t *table) End(s scanner.Summary) error {
 	if t.grid != nil {
+		for _, row := range t.grid.rows[1:] {
+			if c := row[t.fcol]; c.short != "" {
+				t.grid.mins[t.fcol] = max(t.grid.mins[t.fcol], textWidth(c.short))
+			}
+		}
 		l := t.grid.render(t.out, t.opt.Width, t.opt.Color)
 		var notes []string
 		if l.short {
@@ -152,11 +168,11 @@ func (t *table) End(s scanner.Summary) error {
 			notes = append(notes, "not shown at this width: "+strings.Join(hidden, ", ")+" (-f csv has every column)")
 		}
 		for _, n := range notes {
-			t.out.WriteString("(" + n + ")\n")
+			t.out.WriteString(hang("("+n+")", t.opt.Width, 0, 1) + "\n")
 		}
 	}
 	if s.Partial {
-		fmt.Fprintf(t.out, "\n%s\n", partialNote(s))
+		fmt.Fprintf(t.out, "\n%s\n", hang(partialNote(s), t.opt.Width, 0, 0))
 	}
 	if t.opt.Findings {
 		t.out.WriteString("\nFindings and fixes:\n")
@@ -184,14 +200,12 @@ func (t *table) addFindings(r *scanner.Result) {
 	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
 	for _, f := range fs {
 		sev := Clean(string(f.Severity))
-		head := fmt.Sprintf("  %-6s  ", sev)
 		text := Clean(f.ID) + ": " + Clean(f.Message)
-		lines := wrap(text, t.opt.Width, textWidth(head))
 		b.WriteString("  " + paint(t.opt, sev, severityColor(f.Severity)) + strings.Repeat(" ", max(0, 6-textWidth(sev))) + "  ")
-		b.WriteString(strings.Join(lines, "\n"+indent) + "\n")
+		b.WriteString(hang(text, t.opt.Width, len(indent), len(indent)) + "\n")
 		if f.Fix != "" {
-			fix := "fix: " + Clean(f.Fix)
-			b.WriteString(indent + strings.Join(wrap(fix, t.opt.Width, len(indent)), "\n"+indent+"     ") + "\n")
+			fix := "fix: " + Clean(f.Fix) // its lines go under the fix, past "fix: "
+			b.WriteString(indent + hang(fix, t.opt.Width, len(indent), len(indent)+len("fix: ")) + "\n")
 		}
 	}
 }
@@ -259,8 +273,12 @@ func findingsShort(r *scanner.Result) string {
 
 // writeTextSummary writes the provider summary as indented plain text. The
 // bufio.Writer keeps the first write error for the caller's Flush.
+//
+// On a terminal (opt.Width set) a line longer than the width is wrapped at
+// blanks, its further lines indented under the text they continue, so
+// that the terminal never breaks a word.
 func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
-	fmt.Fprintf(w, "\nTargets: %s\n", Clean(targetsLine(s)))
+	fmt.Fprintf(w, "\nTargets: %s\n", hang(Clean(targetsLine(s)), opt.Width, len("Targets: "), 2))
 	ls := layers(s)
 	idw := 0
 	for _, l := range ls {
@@ -279,9 +297,11 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 		}
 	}
 	if ml := matchLines(s); ml != nil {
-		fmt.Fprintf(w, "\nMatching %s\n", Clean(ml[0]))
+		fmt.Fprintf(w, "\nMatching %s\n", hang(Clean(ml[0]), opt.Width, len("Matching "), 2))
+		// The layer (10 columns) and its count come before the words.
+		words := 2 + 10 + len(strconv.Itoa(max(s.Match.MX, s.Match.Mailbox, s.Match.Possible))) + 2
 		for _, l := range ml[1:] {
-			fmt.Fprintf(w, "  %s\n", Clean(l))
+			fmt.Fprintf(w, "  %s\n", hang(Clean(l), opt.Width, 2, words))
 		}
 	}
 	w.WriteString("\n")
@@ -302,7 +322,9 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 			line := fmt.Sprintf("  %s%s  %s%s  %-*s", paint(opt, sev, severityColor(c.Severity)), pad,
 				id, strings.Repeat(" ", idw-textWidth(id)), shw, findingShare(c, s))
 			if t := scanner.FindingTitle(c.ID); t != "" {
-				line += "  " + t
+				// The title wraps under itself.
+				at := 2 + 6 + 2 + idw + 2 + shw + 2
+				line += "  " + hang(t, opt.Width, at, at)
 			}
 			w.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
@@ -310,10 +332,10 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 	if len(s.SharedTenants) > 0 {
 		w.WriteString("Shared tenants (one mail system, several targets):\n")
 		for _, g := range s.SharedTenants {
-			fmt.Fprintf(w, "  %s\n", Clean(tenantLine(g)))
+			fmt.Fprintf(w, "  %s\n", hang(Clean(tenantLine(g)), opt.Width, 2, 4))
 		}
 	}
-	fmt.Fprintf(w, "\n%s\n%s\n", honestMX, honestSPF)
+	fmt.Fprintf(w, "\n%s\n%s\n", hang(honestMX, opt.Width, 0, 0), hang(honestSPF, opt.Width, 0, 0))
 }
 
 func catalogTable(w io.Writer, cat *providers.Catalog, opt Options) error {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"regexp"
 	"strings"
 	"testing"
@@ -119,5 +120,71 @@ func TestWrapAndTruncate(t *testing.T) {
 	}
 	if w := textWidth("選挙 José e\u0301"); w != 11 {
 		t.Errorf("textWidth = %d; want 11 (two wide runes, a combining accent)", w)
+	}
+}
+
+// A terminal never wraps a line of the report itself: the table, the
+// findings with their fixes (whose further lines are indented, and must
+// fit with their indent), the summary and the honest words all fit the
+// width, so that no word is broken across lines by the terminal.
+func TestEveryLineOnATerminalFitsTheWidth(t *testing.T) {
+	for _, providers := range [][]string{nil, {"microsoft"}} {
+		for _, width := range []int{80, 100, 120} {
+			out := render(t, "table", Options{Terminal: true, LabelKeys: labelKeys, Width: width, Findings: true, Providers: providers})
+			for _, l := range strings.Split(out, "\n") {
+				if w := textWidth(l); w > width {
+					t.Errorf("--provider %v, width %d: a line of %d columns:\n%s", providers, width, w, l)
+				}
+			}
+		}
+	}
+}
+
+func TestHangIndentsTheLinesItWraps(t *testing.T) {
+	got := hang("fix: publish a TXT record at _dmarc.example.org now", 40, 10, 15)
+	want := "fix: publish a TXT record at\n               _dmarc.example.org now"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := hang("one line", 0, 10, 15); got != "one line" {
+		t.Errorf("width 0 (piped) wrapped: %q", got)
+	}
+}
+
+// A table with --provider at 80 columns: every row is resolved, so STATUS
+// goes first, and MATCH (the answer to the question asked) stays.
+func TestProviderTableAt80ColumnsKeepsMatch(t *testing.T) {
+	out := render(t, "table", Options{Terminal: true, LabelKeys: labelKeys, Width: 80, Providers: []string{"microsoft"}})
+	lines := tablePart(out)
+	if !strings.HasSuffix(strings.TrimRight(lines[0], " "), "MATCH") || strings.Contains(lines[0], "STATUS") {
+		t.Errorf("want MATCH last and STATUS hidden in the header: %q", lines[0])
+	}
+	if !strings.Contains(out, "not shown at this width: STATUS, MAIL") {
+		t.Errorf("the note does not say STATUS was left out:\n%s", out)
+	}
+}
+
+// Columns are hidden before the domain is cut: a scan of two domains on an
+// 80-column terminal shows both names whole.
+func TestColumnsGoBeforeTheDomainIsCut(t *testing.T) {
+	g := &grid{mins: []int{16, 0, 7, 9}, last: []int{0}, drop: []int{2}}
+	g.add(plain([]string{"DOMAIN", "STATUS", "GATEWAY", "MAILBOX"}))
+	g.add(plain([]string{"sanchezforstatehouse.com", "ok", "-", "google"}))
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	l := g.render(w, 43, false)
+	w.Flush()
+	if !l.hidden[2] || !strings.Contains(b.String(), "sanchezforstatehouse.com  ok") {
+		t.Errorf("want GATEWAY hidden and the domain whole:\n%s", b.String())
+	}
+	// Nothing left to hide: the domain is cut, and columns go below their
+	// minimums rather than let the terminal wrap the line.
+	b.Reset()
+	l = g.render(w, 30, false)
+	w.Flush()
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		if textWidth(line) > 30 {
+			t.Errorf("a line of %d columns at 30: %q", textWidth(line), line)
+		}
 	}
 }
