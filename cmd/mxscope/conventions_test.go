@@ -22,6 +22,11 @@ func TestHintsNameTheCommand(t *testing.T) {
 		{[]string{"scan", "--checks"}, "flag needs an argument: --checks", "hint: see 'mxscope scan --help'", ""},
 		{[]string{"providers", "extra"}, `unknown command "extra" for "mxscope providers"`, "hint: see 'mxscope providers --help'", ""},
 		{[]string{"spf"}, "accepts 1 arg(s), received 0", "hint: see 'mxscope spf --help'", ""},
+		// A mistyped flag gets the flag it most likely meant.
+		{[]string{"scan", "--fromat", "json"}, "unknown flag: --fromat", "hint: did you mean --format? see 'mxscope scan --help'", ""},
+		{[]string{"scan", "--provder=microsoft"}, "unknown flag: --provder", "hint: did you mean --provider? see 'mxscope scan --help'", ""},
+		{[]string{"scan", "--res", "127.0.0.1"}, "unknown flag: --res", "hint: did you mean --resolver or --resume? see 'mxscope scan --help'", ""},
+		{[]string{"diff", "--fail-in", "weakened"}, "unknown flag: --fail-in", "hint: did you mean --fail-on? see 'mxscope diff --help'", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -177,13 +182,11 @@ func TestTargetsFileHints(t *testing.T) {
 		return p
 	}
 	yamlHint := `hint: a targets file is YAML: a list with one "- example.com" per line, or a map with targets: holding that list (README, "Targets file")`
-	lines := write("domains.txt", "campaign.example\nrival.example\n")
 	tests := []struct {
 		name, path, msg, hint string
 	}{
 		{"empty", write("empty.yaml", ""), "empty.yaml: no targets: the file is empty", `hint: the file holds no targets; a targets file is YAML`},
-		{"one domain per line", lines, `domains.txt:1: found a string ("campaign.example rival.example")`,
-			`hint: this file lists one domain per line, which is not YAML: put "- " before each domain, or pipe it in: mxscope scan -t - < ` + lines},
+		{"missing", filepath.Join(dir, "nope.yaml"), "nope.yaml: no such file or directory", ""},
 		{"not YAML", write("bad.yaml", "targets:\n  - a.example\n - b.example\n"), "bad.yaml:3: yaml: did not find expected key", yamlHint},
 		{"a map without targets", write("map.yaml", "domains: [a.example]\n"), "map.yaml:1: no targets: key", yamlHint},
 	}
@@ -193,6 +196,45 @@ func TestTargetsFileHints(t *testing.T) {
 			if r.code != exitError || !strings.Contains(r.stderr, tt.msg) || !strings.Contains(r.stderr, tt.hint) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 1, %q and %q", r.code, r.stderr, tt.msg, tt.hint)
 			}
+			if tt.hint == "" && strings.Contains(r.stderr, "hint:") {
+				t.Errorf("a file named with -t got a hint meant for the default targets.yaml:\n%s", r.stderr)
+			}
 		})
+	}
+}
+
+// A file of domains one per line reads as stdin does: researchers keep
+// lists as text files.
+func TestTargetsFileOneDomainPerLine(t *testing.T) {
+	srv := world(t)
+	path := filepath.Join(t.TempDir(), "domains.txt")
+	os.WriteFile(path, []byte("# campaigns\ncampaign.example\nrival.example   # the other one\n\nnot a domain\n"), 0o644)
+	r := mxscope(t, "", false, "scan", "-t", path, "-f", "csv", "--resolver", srv.Addr())
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "campaign.example,ok,") || !strings.HasPrefix(lines[2], "rival.example,ok,") || !strings.HasPrefix(lines[3], "not a domain,invalid,") {
+		t.Errorf("rows:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "domains.txt:5: invalid entry") {
+		t.Errorf("stderr does not name the invalid line: %s", r.stderr)
+	}
+}
+
+// providers takes -o as scan does: `mxscope providers -f html -o page.html`.
+func TestProvidersWritesToOutputFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "providers.html")
+	r := mxscope(t, "", true, "providers", "-f", "html", "-o", path)
+	if r.code != exitOK || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %.60q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if page := readFile(t, path); !strings.Contains(strings.ToLower(page[:min(len(page), 200)]), "<!doctype html") {
+		t.Errorf("%s is not a page: %.80q", path, page)
+	}
+	// A table written to a file is never fitted or coloured, even from a terminal.
+	path = filepath.Join(t.TempDir(), "providers.txt")
+	if r := mxscope(t, "", true, "providers", "-o", path); r.code != exitOK || !strings.Contains(readFile(t, path), "\t") {
+		t.Errorf("exit %d; the table in the file is not tab-separated", r.code)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func newProvidersCmd(io *streams) *cobra.Command {
-	var format, catalog string
+	var format, catalog, output string
 	c := &cobra.Command{
 		Use:   "providers",
 		Short: "List the provider catalog: ids, kinds, MX and SPF fingerprints, sources",
@@ -24,11 +24,13 @@ func newProvidersCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := openOutput(c.Context(), io, nil)
+			out, err := openNamed(c.Context(), io, output)
 			if err != nil {
 				return err
 			}
-			if err := report.WriteCatalog(format, out, cat, report.Options{Terminal: io.OutTTY, Width: io.OutWidth}); err != nil {
+			toTTY := io.OutTTY && (output == "" || output == "-")
+			if err := report.WriteCatalog(format, out, cat, report.Options{Terminal: toTTY, Width: io.OutWidth}); err != nil {
+				out.Abort()
 				return userError(exitError, "", "writing the catalog: %s", err)
 			}
 			return out.Commit()
@@ -36,5 +38,6 @@ func newProvidersCmd(io *streams) *cobra.Command {
 	}
 	c.Flags().StringVarP(&format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	c.Flags().StringVar(&catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
+	c.Flags().StringVarP(&output, "output", "o", "", "write the catalog to FILE, replaced only when it is whole (as scan's -o)")
 	return c
 }

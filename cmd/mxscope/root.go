@@ -25,7 +25,11 @@ that a campaign was targeted or compromised.`,
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return userError(exitUsage, fmt.Sprintf("see '%s --help'", c.CommandPath()), "%s", err)
+		hint := fmt.Sprintf("see '%s --help'", c.CommandPath())
+		if s := suggestFlag(c, err); s != "" {
+			hint = fmt.Sprintf("did you mean %s? %s", s, hint)
+		}
+		return userError(exitUsage, hint, "%s", err)
 	})
 	root.AddCommand(newScanCmd(io, nil), newSPFCmd(io, nil), newProvidersCmd(io), newVersionCmd(io))
 	root.AddCommand(newReplayCmd(io, nil), newDiffCmd(io, nil), newMergeCmd(io, nil))

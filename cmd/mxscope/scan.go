@@ -35,6 +35,7 @@ var now = time.Now
 type scanOptions struct {
 	Domains       []string // positional arguments: scan these instead of a file
 	Targets       string
+	targetsSet    bool // -t was given: a missing file is the user's, not the default
 	Format        string
 	Output        string
 	Providers     []string
@@ -86,6 +87,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 			}
 			o.Progress = io.ErrTTY
 			o.FindingsSet = c.Flags().Changed("findings")
+			o.targetsSet = c.Flags().Changed("targets")
 			o.commandLine = commandLine(c, args)
 			if runF != nil {
 				return runF(c.Context(), o)

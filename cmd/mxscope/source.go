@@ -29,7 +29,7 @@ type source struct {
 	keys  []string         // label keys in first-seen order
 	first string           // the first valid domain, for the preflight question
 	temp  bool             // path is a spooled copy of stdin, removed by close
-	lines bool             // path holds one domain per line, not YAML (stdin only)
+	lines bool             // path holds one domain per line, not YAML
 }
 
 var errStopped = errors.New("scan stopped reading targets")
@@ -56,6 +56,7 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		src.lines = isLineList(path)
 	default:
 		src.name, src.path = o.Targets, o.Targets
+		src.lines = isLineList(o.Targets) // no YAML targets file is one (targets.IsLineList)
 	}
 	seen := map[string]bool{}
 	keys, hash := &resumeKeys{}, newListHash()
@@ -86,9 +87,12 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		fmt.Fprintf(io.Err, "mxscope: warning: %s\n", report.Clean(w.String()))
 	})
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist) && !o.targetsSet:
 		src.close()
 		return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
+	case errors.Is(err, os.ErrNotExist):
+		src.close()
+		return nil, userError(exitError, "", "%s", err)
 	case err != nil:
 		src.close()
 		return nil, userError(exitError, targetsHint(src, err), "%s", report.Clean(err.Error()))
@@ -142,8 +146,6 @@ func targetsHint(src *source, err error) string {
 		return "the file holds no targets; " + yamlList
 	case !errors.Is(err, targets.ErrShape) && !errors.Is(err, targets.ErrSyntax):
 		return ""
-	case src.path != "" && !src.temp && isLineList(src.path):
-		return fmt.Sprintf("this file lists one domain per line, which is not YAML: put \"- \" before each domain, or pipe it in: mxscope scan -t - < %s", src.path)
 	}
 	return yamlList
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -30,6 +31,10 @@ type spfOptions struct {
 // classic spfquery's (Mail::SPF: pass 0, fail 1, softfail 2, neutral 3,
 // permerror 4, temperror 5, none 6), plus 10 for every result but pass, so
 // that none is mistaken for mxscope's own 1 (runtime error) or 2 (usage).
+// qtypeTXT is the TXT record type (RFC 1035 §3.2.2), for the one question
+// this command asks the cache itself.
+const qtypeTXT uint16 = 16
+
 var spfExit = map[spf.Result]int{
 	spf.ResultPass:      0,
 	spf.ResultFail:      11,
@@ -110,7 +115,8 @@ func runSPF(ctx context.Context, io *streams, o *spfOptions) error {
 	// RFC 7208 §4.6.4 asks for at least 20 seconds before giving up.
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	out := spf.CheckHost(ctx, resolve.NewCache(client), ip, domain, sender, spf.WithHELO(o.Helo))
+	cache := resolve.NewCache(client)
+	out := spf.CheckHost(ctx, cache, ip, domain, sender, spf.WithHELO(o.Helo))
 	c := report.SPFCheck{
 		Domain: domain, IP: ip.String(), Sender: sender, HELO: o.Helo,
 		Result: string(out.Result), Explanation: out.Explanation,
@@ -120,6 +126,14 @@ func runSPF(ctx context.Context, io *streams, o *spfOptions) error {
 		c.Mechanism = out.Mechanism // on an error it is the term at fault, not a match
 	} else {
 		c.Reason = spf.Reason(out.Err.Error())
+		// A mistyped domain is result none too (RFC 7208 §4.3): say that
+		// it does not exist, not only that it has no record. The answer
+		// is the cached one check_host read.
+		if out.Result == spf.ResultNone && errors.Is(out.Err, spf.ErrNoRecord) {
+			if a := cache.Query(ctx, domain, qtypeTXT); a.Status == resolve.StatusNXDomain {
+				c.Reason = domain + " does not exist (NXDOMAIN), so it has no spf record"
+			}
+		}
 	}
 	if err := report.WriteSPFCheck(io.Out, o.Format, c); err != nil {
 		return userError(exitError, "", "writing the result: %s", err)

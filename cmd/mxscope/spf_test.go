@@ -28,7 +28,9 @@ func TestSPFCommandExitCodesAndMessages(t *testing.T) {
 			[]string{"matched:", "spf: ", "permerror: permerror"}},
 		{"hostile.example", "192.0.2.1", 14, []string{"result: permerror\n", `reason: invalid term "\\x1b[31mip4:192.0.2.1"`}, []string{"\x1b", "matched:"}},
 		{"rival.example", "192.0.2.9", 15, []string{"result: temperror\n", "reason: dns lookup failed: txt _spf.google.com"}, []string{"matched:"}},
-		{"gone.example", "192.0.2.1", 16, []string{"result: none\n", "reason: no spf record at gone.example"}, nil},
+		{"_dmarc.campaign.example", "192.0.2.1", 16, []string{"result: none\n", "reason: no spf record at _dmarc.campaign.example"}, nil},
+		// A mistyped domain: none as well, saying why.
+		{"gone.example", "192.0.2.1", 16, []string{"result: none\n", "reason: gone.example does not exist (NXDOMAIN), so it has no spf record"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain+"/"+tt.ip, func(t *testing.T) {

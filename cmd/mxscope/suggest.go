@@ -1,8 +1,12 @@
 package main
 
 import (
+	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
@@ -80,4 +84,41 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+var unknownFlagRE = regexp.MustCompile(`^unknown flag: --([^\s=]+)`)
+
+// suggestFlag returns the flags a mistyped long flag most likely meant
+// ("--fromat": "--format"), from the flags of c and those it inherits:
+// those the typed name starts (from three letters on; "--res" is
+// "--resolver or --resume"), else the nearest at most two edits away. ""
+// when none is near or the error is not an unknown flag.
+func suggestFlag(c *cobra.Command, err error) string {
+	m := unknownFlagRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	typed := strings.ToLower(m[1])
+	var names []string
+	add := func(f *pflag.Flag) {
+		if !f.Hidden && !slices.Contains(names, f.Name) {
+			names = append(names, f.Name)
+		}
+	}
+	c.Flags().VisitAll(add)
+	c.InheritedFlags().VisitAll(add)
+	var out []string
+	for _, n := range names {
+		if len(typed) >= 3 && strings.HasPrefix(n, typed) {
+			out = append(out, "--"+n)
+		}
+	}
+	for d := 1; d <= 2 && len(out) == 0; d++ {
+		for _, n := range names {
+			if editDistance(typed, n) == d && d <= len(n)/3+1 {
+				out = append(out, "--"+n)
+			}
+		}
+	}
+	return strings.Join(out, " or ")
 }
