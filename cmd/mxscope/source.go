@@ -92,7 +92,7 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		return nil, userError(exitError, "run it from the repository root, pass -t FILE, or name domains: mxscope scan example.com", "%s", err)
 	case errors.Is(err, os.ErrNotExist):
 		src.close()
-		return nil, userError(exitError, "", "%s", err)
+		return nil, userError(exitError, "check the file name given to -t; -t - reads the targets from stdin, or name domains: mxscope scan example.com", "%s", err)
 	case err != nil:
 		src.close()
 		return nil, userError(exitError, targetsHint(src, err), "%s", report.Clean(err.Error()))

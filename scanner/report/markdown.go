@@ -67,7 +67,7 @@ func (m *markdown) Write(r *scanner.Result) error {
 	if len(r.Findings) > 0 {
 		f := &m.findings
 		fmt.Fprintf(f, "## %s\n\n", mdStart(or(domainOf(r))))
-		for _, x := range r.Findings {
+		for _, x := range worstFirst(r.Findings) { // as the table and the page list them
 			fmt.Fprintf(f, "- **%s** %s: %s", mdEscape(string(x.Severity)), mdCode(x.ID), mdEscape(x.Message))
 			if x.Fix != "" {
 				fmt.Fprintf(f, " — *Fix:* %s", mdEscape(x.Fix))

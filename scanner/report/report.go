@@ -365,3 +365,11 @@ func tenantLine(g scanner.TenantGroup) string {
 func partialNote(s scanner.Summary) string {
 	return fmt.Sprintf("PARTIAL: the scan was interrupted after %d targets; this report leaves out the targets it did not reach.", s.Targets)
 }
+
+// worstFirst is a copy of fs, the most severe first, in their order within
+// a severity.
+func worstFirst(fs []scanner.Finding) []scanner.Finding {
+	fs = slices.Clone(fs)
+	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
+	return fs
+}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -196,9 +195,7 @@ func (t *table) addFindings(r *scanner.Result) {
 	b := &t.findings
 	fmt.Fprintf(b, "\n%s\n", Clean(or(domainOf(r))))
 	const indent = "          " // under the message: 2 + severity (6) + 2
-	fs := slices.Clone(r.Findings)
-	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
-	for _, f := range fs {
+	for _, f := range worstFirst(r.Findings) {
 		sev := Clean(string(f.Severity))
 		text := Clean(f.ID) + ": " + Clean(f.Message)
 		b.WriteString("  " + paint(t.opt, sev, severityColor(f.Severity)) + strings.Repeat(" ", max(0, 6-textWidth(sev))) + "  ")
