@@ -169,6 +169,11 @@ func dmarcCell(d scanner.DMARC) string {
 	case "":
 		return "-"
 	case "none":
+		if len(d.MultipleRecords) > 0 {
+			// Records there are, but receivers discard them all: "missing"
+			// would be a false "no DMARC".
+			return "multiple records"
+		}
 		return "missing"
 	case "ok":
 		if d.Policy == "" {

@@ -667,6 +667,8 @@ func TestCells(t *testing.T) {
 		{"dmarc full pct", dmarcCell(scanner.DMARC{Status: "ok", Policy: "reject", Pct: intp(100)}), "p=reject"},
 		{"dmarc testing", dmarcCell(scanner.DMARC{Status: "ok", Policy: "reject", AppliedPolicy: "quarantine", Testing: true}), "quarantine (t=y)"},
 		{"dmarc missing", dmarcCell(scanner.DMARC{Status: "none"}), "missing"},
+		// Several records, all discarded: not "missing", which would be a false "no DMARC".
+		{"dmarc several records", dmarcCell(scanner.DMARC{Status: "none", MultipleRecords: []string{"_dmarc.example.org"}}), "multiple records"},
 		{"dmarc lookup failed", dmarcCell(scanner.DMARC{Status: "temperror"}), "temperror"},
 		{"no findings", findingsCell(&scanner.Result{}), "-"},
 		{"findings worst first", findingsCell(&scanner.Result{Findings: []scanner.Finding{
