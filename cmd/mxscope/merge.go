@@ -57,7 +57,7 @@ it; reports and evidence files are told apart by their first line.`,
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the merged report to FILE (atomically) instead of stdout")
 	f.StringVar(&o.EvidenceOutput, "evidence-output", "", "write the merged evidence of the shards' evidence files to FILE")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
+	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
 	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only")
 	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))

@@ -61,7 +61,7 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 	f := c.Flags()
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains whose gateway, mailbox or MX is this provider id (repeatable)")
+	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
 	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
 	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")

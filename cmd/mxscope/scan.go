@@ -29,6 +29,10 @@ const (
 	defaultDomainTimeout = 60 * time.Second
 )
 
+// providerHelp is --provider's help, the same filter in scan, replay and
+// merge.
+const providerHelp = "keep only domains with an MX host or (medium or high confidence) mailbox host at this provider id (repeatable)"
+
 // now is the clock behind the report's "started" time; tests fix it.
 var now = time.Now
 
@@ -99,7 +103,7 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	f.StringVarP(&o.Targets, "targets", "t", "targets.yaml", `targets file; "-" reads stdin`)
 	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, "keep only domains with an MX host or (medium or high confidence) mailbox host at this provider id (repeatable)")
+	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
 	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: $MXSCOPE_RESOLVER, else the system's resolvers)")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
