@@ -178,7 +178,9 @@ func TestProgressLine(t *testing.T) {
 		{11 * time.Second, scanner.Progress{Started: 61, Finished: 45, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 100,
 			"45 of 61 done · about 5s left · slowest: slow.example (11s), waiting for TXT _dmarc.slow.example"},
 		{12 * time.Second, scanner.Progress{Started: 61, Finished: 46, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 60,
-			"46 of 61 done · slowest: slow.example (12s), waiting for T…"},
+			"46 of 61 done · about 6s left · slowest: slow.example (12s)"},
+		{12 * time.Second, scanner.Progress{Started: 61, Finished: 46, Slowest: "slow.example", Since: t0, Waiting: "TXT _dmarc.slow.example"}, 50,
+			"46 of 61 done · slowest: slow.example (12s), wai…"},
 		// A long query is cut before the time left goes: a researcher's
 		// scan of thousands waiting on one TLSA name.
 		{13 * time.Second, scanner.Progress{Started: 61, Finished: 47, Slowest: "c0553.research.test", Since: t0, Waiting: "TLSA _25._tcp.c0553-research-test.mail.protection.outlook.com"}, 100,

@@ -112,15 +112,20 @@ func (m *progressMeter) line(p scanner.Progress, now time.Time, width int) strin
 	for width > 1 && len([]rune(l)) > width-1 {
 		// The slowest part comes last: once the rate and the count in
 		// flight are gone, and before the time left is, the query it
-		// waits for is cut, as long as the domain and how long it has
-		// waited still show, with some of the query.
+		// waits for is cut (to at least 8 characters of it) or left out,
+		// as long as the domain and how long it has waited still show.
 		rest := slices.ContainsFunc(parts, func(x part) bool { return x.rank < 3 })
-		if head != "" && !rest && parts[len(parts)-1].rank == 4 {
+		eta := slices.ContainsFunc(parts, func(x part) bool { return x.rank == 3 })
+		if head != "" && !rest && eta && parts[len(parts)-1].rank == 4 {
 			room := width - 1 - (len([]rune(l)) - len([]rune(parts[len(parts)-1].text)))
-			if room >= len([]rune(head))+len(", waiting for ")+8 && slices.ContainsFunc(parts, func(x part) bool { return x.rank == 3 }) {
-				last := []rune(parts[len(parts)-1].text)
+			last := []rune(parts[len(parts)-1].text)
+			switch {
+			case room >= len([]rune(head))+len(", waiting for ")+8:
 				parts[len(parts)-1].text = string(last[:room-1]) + "…"
-				l = join()
+			case room >= len([]rune(head)):
+				parts[len(parts)-1].text = head
+			}
+			if l = join(); len([]rune(l)) <= width-1 {
 				break
 			}
 		}
