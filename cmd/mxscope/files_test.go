@@ -217,6 +217,24 @@ func TestResumeOnCommandLineArguments(t *testing.T) {
 	}
 }
 
+// --resume of a file that does not exist yet scans every target, so that
+// a script can pass it from its first run, and says so, so that a
+// mistyped name is not a silent rescan.
+func TestResumeOfAMissingFileScansAllAndSaysSo(t *testing.T) {
+	srv := world(t)
+	out := filepath.Join(t.TempDir(), "new.jsonl")
+	r := mxscope(t, "", false, "scan", "-f", "jsonl", "--resume", out, "--resolver", srv.Addr(), "campaign.example", "rival.example")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "--resume: "+out+" does not exist yet, so every target is scanned") {
+		t.Errorf("stderr does not say the file was missing: %q", r.stderr)
+	}
+	if f := readJSONL(t, out); len(f.rows) != 2 {
+		t.Errorf("%d rows in %s; want 2", len(f.rows), out)
+	}
+}
+
 func TestResumeRefusesAnotherTargetsListOrChecks(t *testing.T) {
 	srv := world(t)
 	out := filepath.Join(t.TempDir(), "out.jsonl")

@@ -113,6 +113,7 @@ type resumeState struct {
 	shard   string       // the meta's shard
 	size    int64        // up to the end of its last complete line
 	typed   map[int]bool // the numbers of its meta and summary lines
+	missing bool         // the file does not exist: every target is scanned
 }
 
 // readResume reads an earlier jsonl report: the targets it holds, each
@@ -123,6 +124,7 @@ func readResume(path string, add func(*scanner.Result)) (*resumeState, error) {
 	st := &resumeState{path: path, done: map[string]bool{}, typed: map[int]bool{}}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		st.missing = true
 		return st, nil
 	}
 	if err != nil {

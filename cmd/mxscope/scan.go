@@ -322,6 +322,11 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		if err != nil {
 			return err
 		}
+		if resume.missing {
+			// Allowed, so that a script can pass --resume from its first
+			// run; said, so that a mistyped name is not a silent rescan.
+			fmt.Fprintf(io.Err, "mxscope: --resume: %s does not exist yet, so every target is scanned\n", report.Clean(o.Resume))
+		}
 		done = resume.done
 	}
 	src, err := openSource(io, o, done)
