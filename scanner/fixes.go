@@ -61,7 +61,9 @@ var fixes = map[string]fixer{
 		return fmt.Sprintf(`check first that subdomains of %s that send mail pass SPF or DKIM, then set sp=quarantine or sp=reject (or remove sp, so that subdomains follow p) in the record at %s: %q`, d.r.Domain, dmarcName(d), setTag(rec, "sp", "quarantine"))
 	},
 	"dmarc-multiple-records": func(d *domainScan, _ string) string {
-		return fmt.Sprintf(`delete all but one of the v=DMARC1 records at _dmarc.%s (or at the name the message gives), keeping the one with the policy you mean, such as "v=DMARC1; p=none; rua=mailto:dmarc@%s"; until then RFC 9989 receivers ignore them and RFC 7489 receivers apply no policy`, d.r.Domain, d.r.Domain)
+		// No example record: the records are not kept, and a p=none
+		// example would weaken a domain whose other record said reject.
+		return fmt.Sprintf(`delete all but one of the v=DMARC1 records at _dmarc.%s (or at the name the message gives), keeping the one with the policy you mean (the strongest, if unsure) and with rua=mailto:dmarc@%s so that reports arrive; until then RFC 9989 receivers ignore them and RFC 7489 receivers apply no policy`, d.r.Domain, d.r.Domain)
 	},
 	"dmarc-testing": func(d *domainScan, _ string) string {
 		rec, ok := dmarcRecord(d)

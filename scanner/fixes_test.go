@@ -36,6 +36,9 @@ func TestFixesNameTheDomainAndItsValues(t *testing.T) {
 		{"bc.example", "mta-sts-missing", []string{"_mta-sts.bc.example", "mx: d123456a.ess.barracudanetworks.com, mx: bc-example.mail.protection.outlook.com", "mode: testing"}},
 		{"bc.example", "tls-rpt-missing", []string{"_smtp._tls.bc.example", "rua=mailto:tls-reports@bc.example"}},
 		{"dmarcfail.example", "lookup-failed", []string{"scan dmarcfail.example again"}},
+		// No example record to copy: p=none would weaken a domain whose
+		// other record said reject.
+		{"tworec.example", "dmarc-multiple-records", []string{"_dmarc.tworec.example", "the strongest, if unsure", "rua=mailto:dmarc@tworec.example"}},
 	}
 	got := scanTable(t, s, tests)
 	for _, tt := range tests {
