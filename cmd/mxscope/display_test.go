@@ -157,6 +157,16 @@ func TestProgressShowsTheSlowestDomainAndWhatItWaitsFor(t *testing.T) {
 	if r := mxscopeWith(t, &streams{}, "scan", "--resolver", srv.Addr(), "--timeout", "300ms", "campaign.example", "rival.example"); r.stderr != "" {
 		t.Errorf("progress on a stderr that is no terminal: %q", r.stderr)
 	}
+	// One slow domain (campaign IT's scan of its own) shows it is alive.
+	r = mxscopeWith(t, &streams{ErrTTY: true, ErrWidth: 200}, "scan", "--resolver", srv.Addr(), "--timeout", "300ms", "--retries", "1", "rival.example")
+	if !strings.Contains(r.stderr, "0 of 1 done") || !strings.Contains(r.stderr, "waiting for TXT _dmarc.rival.example") {
+		t.Errorf("no progress for one slow domain:\n%q", r.stderr)
+	}
+	// One quick domain draws nothing.
+	progressSlow = time.Hour
+	if r := mxscopeWith(t, &streams{ErrTTY: true, ErrWidth: 200}, "scan", "--resolver", srv.Addr(), "campaign.example"); r.stderr != "" {
+		t.Errorf("progress for one quick domain: %q", r.stderr)
+	}
 }
 
 func TestProgressLine(t *testing.T) {

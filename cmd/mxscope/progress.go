@@ -24,10 +24,12 @@ const rateWindow = 10 * time.Second
 // startProgress shows, on a terminal's stderr and nowhere else, how far
 // the scan has got: the targets finished and in flight, a rate and the
 // time left on a long scan, and the domain that holds up the rows behind
-// it with the query it waits for. It returns a function that stops and
-// clears it.
+// it with the query it waits for. A scan of one domain shows it only once
+// that domain has taken progressSlow (a domain whose name servers are dead
+// can take half a minute, which should not look hung). It returns a
+// function that stops and clears it.
 func startProgress(io *streams, o *scanOptions, sc *scanner.Scanner, total int) (stop func()) {
-	if !o.Progress || total < 2 {
+	if !o.Progress || total < 1 {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -36,14 +38,22 @@ func startProgress(io *streams, o *scanOptions, sc *scanner.Scanner, total int) 
 		defer close(finished)
 		t := time.NewTicker(progressTick)
 		defer t.Stop()
-		m := newProgressMeter(total, time.Now())
+		start := time.Now()
+		m := newProgressMeter(total, start)
+		drawn := false
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(io.Err, "\r\033[K")
+				if drawn {
+					fmt.Fprint(io.Err, "\r\033[K")
+				}
 				return
 			case now := <-t.C:
+				if total == 1 && now.Sub(start) < progressSlow {
+					continue
+				}
 				fmt.Fprintf(io.Err, "\r\033[K%s", m.line(sc.Progress(), now, io.ErrWidth))
+				drawn = true
 			}
 		}
 	}()

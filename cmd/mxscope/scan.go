@@ -348,7 +348,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	started := now().UTC().Truncate(time.Second)
 	ev := &evidenceFile{}
 	sopts := scanner.Options{Concurrency: o.Concurrency, Checks: checks, Catalog: cat, DomainTimeout: o.DomainTimeout,
-		Trace: o.Progress && src.total >= 2, DKIMSelectors: o.DKIMSelectors}
+		Trace: o.Progress && src.total >= 1, DKIMSelectors: o.DKIMSelectors}
 	var q resolve.Querier = client
 	if o.Evidence != "" {
 		q, sopts.Record = evidence.Stamp(client), ev.record
