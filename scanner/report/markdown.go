@@ -96,6 +96,9 @@ func (m *markdown) End(s scanner.Summary) error {
 		for _, c := range l.counts {
 			fmt.Fprintf(w, "- %s: %d of %d targets\n", mdStart(c.ID), c.Count, s.Scanned)
 		}
+		if l.note != "" {
+			fmt.Fprintf(w, "\n%s.\n", mdEscape(upperFirst(l.note)))
+		}
 	}
 	if ml := matchLines(s); ml != nil {
 		fmt.Fprintf(w, "\nMatching %s:\n\n", mdEscape(ml[0]))

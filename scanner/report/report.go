@@ -260,14 +260,30 @@ const (
 type layer struct {
 	title  string
 	counts []scanner.Count
+	note   string // a line under the counts; "" for none
 }
 
+// layers are the summary's provider layers for the text formats. The
+// mailbox layer counts medium and high confidence answers, as the html
+// chart and --provider do, with "unknown" and "none"; the possible
+// (low-confidence) answers are a note under it, never a count beside the
+// confident ones.
 func layers(s scanner.Summary) []layer {
+	mailbox := slices.Clone(s.MailboxConfident)
+	for _, c := range s.Mailbox {
+		if c.ID == scanner.ProviderUnknown || c.ID == scanner.ProviderNone {
+			mailbox = append(mailbox, c)
+		}
+	}
+	note := ""
+	if low := lowConfidence(s); len(low) > 0 {
+		note = "at low confidence only (a possible answer), not counted: " + countList(low)
+	}
 	return []layer{
-		{"Where mail is received (most-preferred MX), of the " + strconv.Itoa(s.Scanned) + " resolved", s.Provider},
-		{"Gateway (security gateway or forwarder in front)", s.Gateway},
-		{"Mailbox host", s.Mailbox},
-		{"Authorised senders (SPF)", s.Senders},
+		{"Where mail is received (most-preferred MX), of the " + strconv.Itoa(s.Scanned) + " resolved", s.Provider, ""},
+		{"Gateway (security gateway or forwarder in front)", s.Gateway, ""},
+		{"Mailbox host (medium or high confidence)", mailbox, note},
+		{"Authorised senders (SPF)", s.Senders, ""},
 	}
 }
 
@@ -377,4 +393,13 @@ func worstFirst(fs []scanner.Finding) []scanner.Finding {
 	fs = slices.Clone(fs)
 	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return b.Severity.Rank() - a.Severity.Rank() })
 	return fs
+}
+
+// upperFirst is s with its first letter in upper case, for a note that
+// starts a sentence.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -292,6 +292,9 @@ func writeTextSummary(w *bufio.Writer, s scanner.Summary, opt Options) {
 		for _, c := range l.counts {
 			fmt.Fprintf(w, "  %-*s  %*d of %d targets\n", idw, Clean(c.ID), nw, c.Count, s.Scanned)
 		}
+		if l.note != "" {
+			fmt.Fprintf(w, "  %s\n", hang(Clean(l.note), opt.Width, 2, 4))
+		}
 	}
 	if ml := matchLines(s); ml != nil {
 		fmt.Fprintf(w, "\nMatching %s\n", hang(Clean(ml[0]), opt.Width, len("Matching "), 2))

@@ -188,3 +188,20 @@ func TestColumnsGoBeforeTheDomainIsCut(t *testing.T) {
 		}
 	}
 }
+
+// The text summary's mailbox layer counts what the html chart and
+// --provider count, medium and high confidence, and says apart what it
+// left out: a journalist comparing the page and the table finds one number.
+func TestTextSummaryMailboxLayerIsTheConfidentOne(t *testing.T) {
+	for _, format := range []string{"table", "markdown"} {
+		out := render(t, format, Options{LabelKeys: labelKeys})
+		for _, want := range []string{"Mailbox host (medium or high confidence):", "microsoft", "at low confidence only (a possible answer), not counted: microsoft 1"} {
+			if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
+				t.Errorf("%s: want %q in:\n%s", format, want, out)
+			}
+		}
+	}
+	if out := render(t, "table", Options{}); !regexp.MustCompile(`Mailbox host \(medium or high confidence\):\n  microsoft +2 of 6 targets\n`).MatchString(out) {
+		t.Errorf("the mailbox layer counts low-confidence answers:\n%s", out)
+	}
+}
