@@ -209,11 +209,13 @@ func TestDKIM(t *testing.T) {
 			map[string]scanner.Severity{"dkim-weak-key": ""}, []string{"dkim-none-found"}},
 		{"dkimtest.example", "ok", []sel{{"dkim", "ok", "rsa", 2048, true}}, map[string]scanner.Severity{"dkim-testing": scanner.SeverityLow}, nil},
 		{"dkimrevoked.example", "unknown", []sel{{"s1", "revoked", "", 0, false}},
-			map[string]scanner.Severity{"dkim-revoked": scanner.SeverityInfo, "dkim-none-found": scanner.SeverityMedium}, nil},
+			map[string]scanner.Severity{"dkim-revoked": scanner.SeverityInfo, "dkim-none-found": scanner.SeverityInfo}, nil},
 		{"dkiminvalid.example", "ok", []sel{{"k1", "ok", "rsa", 2048, false}, {"mail", "invalid", "", 0, false}},
 			map[string]scanner.Severity{"dkim-invalid": scanner.SeverityMedium}, []string{"dkim-none-found"}},
+		// Proven absent (NXDOMAIN at _domainkey) is medium; not found at
+		// the selectors guessed is only info, since selectors cannot be listed.
 		{"dkimnone.example", "none", nil, map[string]scanner.Severity{"dkim-none-found": scanner.SeverityMedium}, nil},
-		{"dkimunknown.example", "unknown", nil, map[string]scanner.Severity{"dkim-none-found": scanner.SeverityMedium}, nil},
+		{"dkimunknown.example", "unknown", nil, map[string]scanner.Severity{"dkim-none-found": scanner.SeverityInfo}, nil},
 		// A failed lookup is never "no DKIM".
 		{"dkimfail.example", "temperror", nil, map[string]scanner.Severity{"lookup-failed": scanner.SeverityInfo}, []string{"dkim-none-found"}},
 		// A wildcard answers every selector with an SPF record: no key there.
