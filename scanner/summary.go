@@ -222,7 +222,9 @@ func (z *Summarizer) addPosture(r *Result) {
 }
 
 // dmarcState is how Summary.DMARC counts a DMARC result: the applied
-// policy, or missing, invalid, temperror; "" when it was not checked.
+// policy, or missing, multiple (no policy because several records were
+// discarded: the owner published one too many, not none), invalid,
+// temperror; "" when it was not checked.
 func dmarcState(d DMARC) string {
 	switch d.Status {
 	case "ok":
@@ -233,6 +235,9 @@ func dmarcState(d DMARC) string {
 			return d.Policy
 		}
 	case "none":
+		if len(d.MultipleRecords) > 0 {
+			return "multiple"
+		}
 		return "missing"
 	}
 	return d.Status

@@ -67,6 +67,8 @@ func TestSummaryCountsConfidentMailboxesSPFAndTheDMARCPolicyApplied(t *testing.T
 			DMARC: DMARC{Status: "none"}},
 		{Status: StatusOK, Mailbox: "unknown", SPF: SPF{Status: "temperror"}, DMARC: DMARC{Status: "temperror"}},
 		{Status: StatusOK, Mailbox: "none", SPF: SPF{Status: "permerror"}, DMARC: DMARC{Status: "invalid"}},
+		// Two records at _dmarc, both discarded: no policy, but not "missing".
+		{Status: StatusOK, Mailbox: "none", DMARC: DMARC{Status: "none", MultipleRecords: []string{"_dmarc.two.example"}}},
 		{Status: StatusOK, Mailbox: "google", Confidence: ConfidenceHigh}, // --checks mx: neither SPF nor DMARC
 		{Status: StatusTimeout, SPF: SPF{Status: "temperror"}, DMARC: DMARC{Status: "temperror"}},
 	} {
@@ -79,7 +81,7 @@ func TestSummaryCountsConfidentMailboxesSPFAndTheDMARCPolicyApplied(t *testing.T
 	}{
 		{"mailbox at medium or high confidence", s.MailboxConfident, []Count{{"google", 1}, {"microsoft", 1}, {"self-hosted", 1}}},
 		{"spf", s.SPF, []Count{{"ok", 2}, {"none", 1}, {"permerror", 1}, {"temperror", 1}}},
-		{"dmarc", s.DMARC, []Count{{"invalid", 1}, {"missing", 1}, {"quarantine", 1}, {"reject", 1}, {"temperror", 1}}},
+		{"dmarc", s.DMARC, []Count{{"invalid", 1}, {"missing", 1}, {"multiple", 1}, {"quarantine", 1}, {"reject", 1}, {"temperror", 1}}},
 	} {
 		if !slices.Equal(tt.got, tt.want) {
 			t.Errorf("%s: got %v; want %v", tt.name, tt.got, tt.want)

@@ -135,7 +135,7 @@ func (h *htmlReport) End(s scanner.Summary) error {
 // labels. A failed lookup is set apart: it is not a policy.
 var dmarcBars = []struct{ id, label string }{
 	{"reject", "p=reject"}, {"quarantine", "p=quarantine"}, {"none", "p=none (monitoring only)"},
-	{"missing", "missing (no record)"}, {"invalid", "invalid record"},
+	{"missing", "missing (no record)"}, {"multiple", "several records (all discarded)"}, {"invalid", "invalid record"},
 }
 
 const dmarcFailed = "temperror"

@@ -449,7 +449,7 @@ func TestHTMLChartsCountTheSummary(t *testing.T) {
 		{"mailbox", want(s.MailboxConfident)},
 		// Every policy and state has a bar, counted or not.
 		{"dmarc", func() map[string]string {
-			m := map[string]string{"reject": "0", "quarantine": "0", "none": "0", "missing": "0", "invalid": "0", "temperror": "0"}
+			m := map[string]string{"reject": "0", "quarantine": "0", "none": "0", "missing": "0", "multiple": "0", "invalid": "0", "temperror": "0"}
 			for k, v := range want(s.DMARC) {
 				m[k] = v
 			}
