@@ -7,9 +7,12 @@ import (
 	"github.com/miekg/dns"
 )
 
-// maxChain caps the CNAME hops followed inside one answer, so a loop or an
-// absurd chain in a reply ends.
-const maxChain = 16
+// MaxCNAMEChain caps the CNAME hops followed inside one answer, so a loop
+// or an absurd chain in a reply ends. A chain longer than this, or one
+// that loops, makes the answer StatusError with ErrCNAMEChain: the name
+// does not resolve, which is not the same as having no record (unbound
+// answers SERVFAIL past its own limit).
+const MaxCNAMEChain = 16
 
 // answerFrom turns a reply to (fqdn, qtype) into an Answer. fqdn is canonical
 // (lower-case, trailing dot). server names the resolver in error causes.
@@ -37,7 +40,7 @@ func answerFrom(m *dns.Msg, fqdn string, qtype uint16, server string) Answer {
 			a.Records = recs
 			break
 		}
-		if qtype == dns.TypeCNAME || hops == maxChain {
+		if qtype == dns.TypeCNAME {
 			break
 		}
 		target := cnameAt(m.Answer, owner)
@@ -45,8 +48,15 @@ func answerFrom(m *dns.Msg, fqdn string, qtype uint16, server string) Answer {
 			break
 		}
 		target = canonical(target)
-		if target == fqdn || contains(a.CNAMEs, bare(target)) { // loop
-			break
+		switch {
+		case target == fqdn || contains(a.CNAMEs, bare(target)):
+			a.Status, a.Records = StatusError, nil
+			a.Err = fmt.Errorf("%w: %s loops back to %s (from %s)", ErrCNAMEChain, bare(owner), bare(target), server)
+			return a
+		case hops == MaxCNAMEChain:
+			a.Status, a.Records = StatusError, nil
+			a.Err = fmt.Errorf("%w: more than %d CNAMEs from %s (from %s)", ErrCNAMEChain, MaxCNAMEChain, bare(fqdn), server)
+			return a
 		}
 		owner = target
 		a.CNAMEs = append(a.CNAMEs, bare(owner))

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -76,9 +75,9 @@ func FuzzReply(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &Client{done: make(chan struct{})}
-		s := &udpSock{c: c, pending: new(idTable)}
-		w := &waiter{ch: make(chan *[]byte, waiterRoom), question: query.question, nameLen: query.nameLen}
-		id, _ := s.register(w, time.Hour)
+		s := &udpSock{c: c, srv: &server{}, pending: new(idTable)}
+		w := &waiter{ch: make(chan *[]byte, maxQueued+3), question: query.question, nameLen: query.nameLen}
+		id, _ := s.register(w, 1<<40, false)
 		if len(data) >= 2 {
 			data = bytes.Clone(data)
 			binary.BigEndian.PutUint16(data, id)

@@ -75,6 +75,12 @@ var (
 	ErrNoServers = errors.New("resolve: no resolvers")
 	ErrMismatch  = errors.New("resolve: reply does not match the question")
 	ErrNoCD      = errors.New("resolve: this querier cannot ask with checking disabled")
+	// ErrTruncated: a reply over TCP came with the TC bit set: the answer
+	// is incomplete, so it is neither records nor "no record".
+	ErrTruncated = errors.New("resolve: answer truncated even over TCP")
+	// ErrCNAMEChain: the answer's CNAME chain loops, or is longer than
+	// MaxCNAMEChain: the name cannot be resolved, which is not "no record".
+	ErrCNAMEChain = errors.New("resolve: CNAME chain loops or is too long")
 )
 
 // Answer is the outcome of one question. Answers returned by a Cache are
@@ -110,6 +116,11 @@ type Answer struct {
 	// scan without one pays nothing for the clock.
 	Time    time.Time
 	Latency time.Duration
+	// RTT is the round trip of the reply taken: from sending the attempt
+	// it answered (not the first) to its arrival; for TCP, the
+	// connection's set-up included. The Client sets it; 0 when nothing
+	// answered.
+	RTT time.Duration
 }
 
 // Void reports whether the answer says there is nothing there: NXDOMAIN or NODATA.

@@ -257,9 +257,11 @@ func TestAllAttemptsTimingOutGiveTimeout(t *testing.T) {
 		t.Errorf("got %v (%v, rcode %d); want timeout", a.Status, a.Err, a.Rcode)
 	}
 	// Two UDP attempts time out; the last try goes over TCP, which the
-	// dead servers refuse, and the query still reports a timeout.
-	if st := c.Stats(); st.Timeouts != 2 || st.Retries != 2 || st.TCPFallbacks != 1 {
-		t.Errorf("got %+v; want 2 UDP timeouts, 2 retries, 1 TCP attempt", st)
+	// dead servers refuse: each refusing one is set aside, and the try
+	// moves to the other, uncounted, until none is left. The query still
+	// reports a timeout.
+	if st := c.Stats(); st.Timeouts != 2 || st.Retries != 3 || st.TCPFallbacks != 2 || st.SetAside != 2 {
+		t.Errorf("got %+v; want 2 UDP timeouts, 3 retries, 2 TCP attempts, 2 resolvers set aside", st)
 	}
 }
 
@@ -365,7 +367,7 @@ func TestAnswerFromIgnoresRecordsOutsideTheChain(t *testing.T) {
 		wantLen int // CNAMEs
 	}{
 		{"unrelated owner", []dns.RR{rr("evil.example. A 192.0.2.66")}, StatusNoData, 0, 0},
-		{"cname loop", []dns.RR{rr("q.example. CNAME r.example."), rr("r.example. CNAME q.example.")}, StatusNoData, 0, 1},
+		{"cname loop", []dns.RR{rr("q.example. CNAME r.example."), rr("r.example. CNAME q.example.")}, StatusError, 0, 1},
 		{"mixed-case owner", []dns.RR{rr("Q.Example. A 192.0.2.1"), rr("q.example. A 192.0.2.2")}, StatusOK, 2, 0},
 		{"other type at the name", []dns.RR{rr("q.example. TXT x"), rr("q.example. A 192.0.2.1")}, StatusOK, 1, 0},
 		{"other class", []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: "q.example.", Rrtype: dns.TypeA, Class: dns.ClassCHAOS}, A: net.IPv4(1, 2, 3, 4)}}, StatusNoData, 0, 0},
@@ -977,5 +979,18 @@ func TestQueryCDThroughAQuerierWithoutIt(t *testing.T) {
 	a := cache.QueryCD(context.Background(), "a.example", dns.TypeA)
 	if a.Status != StatusError || !errors.Is(a.Err, ErrNoCD) {
 		t.Errorf("got %s (%v); want error wrapping ErrNoCD", a.Status, a.Err)
+	}
+}
+
+// A reply truncated even over TCP is incomplete: an error, never NODATA.
+func TestReplyTruncatedOverTCPIsAnError(t *testing.T) {
+	srv := dnstest.New(t, testZone)
+	srv.SetHook(func(q dnstest.Query) dnstest.Action {
+		return dnstest.Action{Mutate: func(m *dns.Msg) { m.Truncated, m.Answer = true, nil }}
+	})
+	c := newClient(t, Config{Servers: []string{srv.Addr()}})
+	a := c.Query(context.Background(), "example.com", dns.TypeMX)
+	if a.Status != StatusError || !errors.Is(a.Err, ErrTruncated) || !a.TCP {
+		t.Errorf("got %v (%v), tcp %v; want error ErrTruncated over TCP", a.Status, a.Err, a.TCP)
 	}
 }

@@ -148,36 +148,55 @@ func gsoRefused(err error) bool {
 		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOPROTOOPT)
 }
 
-// sendFailed tells the attempt behind a datagram that it was not sent, if
-// that attempt is still waiting (its waiter may since have moved on to
-// another query: the ID must still map to it).
+// sendFailed tells the query behind a datagram that it was not sent, if
+// that query is still waiting (its waiter may since have moved on to
+// another query: the ID must still map to it), and has no earlier failure
+// to take first.
 func (s *udpSock) sendFailed(x sender, err error) {
 	s.mu.Lock()
-	if s.pending[x.id] == x.w && x.w.sendErr == nil {
-		x.w.sendErr = err
+	if s.pending[x.id] == x.w && x.w.sendErr.CompareAndSwap(nil, &sendFailure{s, x.id, err}) {
 		x.w.ch <- sendFailedMark // room kept for it: see waiter.ch
 	}
 	s.mu.Unlock()
 }
 
 // Batching stops for the rest of a scan once more than one UDP query in
-// gsoLossRatio has timed out, counted from gsoLossMin queries on. Batches
+// gsoLossRatio has been lost, counted from gsoLossMin queries on. Batches
 // leave faster than single writes, and a receiver that cannot keep up drops
 // what overflows its socket buffer: measured through the integration
 // suite's lossy proxy (a Go relay with the default buffer, --concurrency
 // 2000), batches raised the retries from about 26,000 to about 32,000 for
-// the same 25,000 datagrams the proxy dropped itself. Where timeouts are
+// the same 25,000 datagrams the proxy dropped itself. Where losses are
 // this common the resolver, not the sender, limits the scan, so single
 // writes cost nothing that matters.
+//
+// A loss is an attempt whose wait ended and whose reply had not come when
+// its query ended (sawLoss), less the replies that came after their query
+// had ended (strays); a timeout alone is not one. Waits are short now, and
+// a resolver's slow replies (a recursion on a busy machine) time out in
+// bursts and then arrive: counting those timeouts switched batching off in
+// clean scans through unbound.
 const (
 	gsoLossRatio = 100
 	gsoLossMin   = 1000
 )
 
-// sawTimeout counts a UDP timeout and stops batching if they are common.
-func (c *Client) sawTimeout() {
-	t := c.timeouts.Add(1)
-	if q := c.queries.Load(); q >= gsoLossMin && t*gsoLossRatio > q && c.gso.Load() {
+// sawLoss counts n lost UDP attempts.
+func (c *Client) sawLoss(n int) { c.lost.Add(uint64(n)) }
+
+// checkLosses stops batching if losses are common. The sweeper runs it
+// about once a second; it weighs the losses counted by its previous run
+// against the strays counted by now, so that a reply that came late has
+// had a second to take its loss back.
+func (c *Client) checkLosses() {
+	l := c.lostSeen
+	c.lostSeen = c.lost.Load()
+	if strays := c.strays.Load(); strays < l {
+		l -= strays
+	} else {
+		l = 0
+	}
+	if q := c.queries.Load(); q >= gsoLossMin && l*gsoLossRatio > q && c.gso.Load() {
 		c.gso.Store(false)
 	}
 }

@@ -191,10 +191,10 @@ func TestFailedBatchReachesEachQuery(t *testing.T) {
 	b, who := batch(t, 3)
 	ws := make([]*waiter, len(who))
 	for i := range who {
-		ws[i] = &waiter{ch: make(chan *[]byte, waiterRoom)}
-		id, ok := s.register(ws[i], time.Minute)
-		if !ok {
-			t.Fatal("register failed")
+		ws[i] = &waiter{ch: make(chan *[]byte, maxQueued+3)}
+		id, res := s.register(ws[i], 1<<40, false)
+		if res != regOK {
+			t.Fatalf("register: %v", res)
 		}
 		who[i] = sender{id: id, w: ws[i]}
 	}
@@ -203,8 +203,9 @@ func TestFailedBatchReachesEachQuery(t *testing.T) {
 	for i, w := range ws {
 		select {
 		case m := <-w.ch:
-			if m != sendFailedMark || !errors.Is(w.sendErr, net.ErrClosed) {
-				t.Errorf("query %d: got mark %p with error %v, want sendFailedMark with net.ErrClosed", i, m, w.sendErr)
+			f := w.sendErr.Load()
+			if m != sendFailedMark || f == nil || !errors.Is(f.err, net.ErrClosed) || f.id != who[i].id || f.s != s {
+				t.Errorf("query %d: got mark %p with failure %+v, want sendFailedMark with net.ErrClosed for its ID", i, m, f)
 			}
 		default:
 			t.Errorf("query %d: nothing on its channel; want sendFailedMark", i)
@@ -216,31 +217,37 @@ func TestFailedBatchReachesEachQuery(t *testing.T) {
 	}
 }
 
-// Batching stops once timeouts pass one query in gsoLossRatio, and not
-// before gsoLossMin queries: a few slow names early in a scan are no sign
-// that the receiver drops bursts.
-func TestCommonTimeoutsStopBatching(t *testing.T) {
+// Batching stops once losses pass one query in gsoLossRatio, and not
+// before gsoLossMin queries: a few lost datagrams early in a scan are no
+// sign that the receiver drops bursts.
+func TestCommonLossesStopBatching(t *testing.T) {
 	c, _, _ := loopbackSock(t)
 	if !c.gso.Load() {
 		t.Skip("this kernel has no UDP segmentation offload")
 	}
+	// The sweeper's checks, each weighing the losses of the one before.
+	check := func() { c.checkLosses(); c.checkLosses() }
 	c.queries.Store(gsoLossMin / 2)
-	for range gsoLossMin / 4 {
-		c.sawTimeout()
-	}
+	c.sawLoss(gsoLossMin / 4)
+	check()
 	if !c.gso.Load() {
-		t.Fatalf("batching stopped after %d timeouts in %d queries; want it kept until %d queries", gsoLossMin/4, gsoLossMin/2, gsoLossMin)
+		t.Fatalf("batching stopped after %d losses in %d queries; want it kept until %d queries", gsoLossMin/4, gsoLossMin/2, gsoLossMin)
 	}
 	c.queries.Store(100 * gsoLossMin)
-	c.timeouts.Store(0)
-	for range gsoLossMin {
-		c.sawTimeout() // exactly one in gsoLossRatio
-	}
+	c.lost.Store(gsoLossMin) // exactly one in gsoLossRatio
+	check()
 	if !c.gso.Load() {
-		t.Fatalf("batching stopped at %d timeouts in %d queries; want it kept until more than 1 in %d", gsoLossMin, 100*gsoLossMin, gsoLossRatio)
+		t.Fatalf("batching stopped at %d losses in %d queries; want it kept until more than 1 in %d", gsoLossMin, 100*gsoLossMin, gsoLossRatio)
 	}
-	c.sawTimeout()
+	c.sawLoss(1)
+	c.strays.Store(1) // a late reply takes a loss back
+	check()
+	if !c.gso.Load() {
+		t.Fatalf("batching stopped at %d losses and a stray in %d queries", gsoLossMin+1, 100*gsoLossMin)
+	}
+	c.sawLoss(1)
+	check()
 	if c.gso.Load() {
-		t.Errorf("batching still on after %d timeouts in %d queries", gsoLossMin+1, 100*gsoLossMin)
+		t.Errorf("batching still on after %d losses and a stray in %d queries", gsoLossMin+2, 100*gsoLossMin)
 	}
 }
