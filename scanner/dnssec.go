@@ -175,7 +175,7 @@ func (d *domainScan) lookupDANE(ctx context.Context) {
 	if !d.s.opts.Checks[CheckDANE] || (r.Mail != MailMX && r.Mail != MailImplicit) {
 		return
 	}
-	for i := range r.MX {
+	for i := range min(len(r.MX), MaxMXAddressLookups) {
 		m := &r.MX[i]
 		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {
 			continue // an IP literal has no TLSA name (mx-ip-literal)

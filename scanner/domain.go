@@ -2,6 +2,8 @@ package scanner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -40,7 +42,26 @@ type domainScan struct {
 	dkim      dkimProbes // what the DKIM selectors said (the dkim check)
 	// the MTA-STS policy fetched, with all its mx patterns (the Result keeps a few)
 	stsPolicy *mtasts.Policy
+	// MX hosts whose addresses were not looked up: past MaxMXAddressLookups
+	mxUnchecked int
+	// MX hosts not listed in the row: past MaxMXListed
+	mxUnlisted int
 }
+
+// MaxMXListed caps the MX hosts a row lists, in preference order. A row
+// waits in memory until the rows before it are written, and one with
+// 3,000 MX hosts took about 350 KB: a thousand of them took the scan past
+// its memory bound. The most preferred host, which names the provider, is
+// always listed.
+const MaxMXListed = 100
+
+// MaxMXAddressLookups caps the MX hosts of one domain that are looked up
+// (their addresses, A and AAAA; or whether they are aliases; and their TLSA
+// records), in preference order. Real domains have a handful; a hostile one
+// listed 3,000, which cost 6,025 queries. Hosts past the cap keep their
+// provider but no address or status, and the row's lookups-capped finding
+// says how many were left.
+const MaxMXAddressLookups = 32
 
 type hostFacts struct {
 	status  resolve.Status
@@ -133,7 +154,7 @@ func (d *domainScan) lookupApex(ctx context.Context) {
 	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	if r.Status != StatusOK {
-		r.Error = answerError(a)
+		r.Error = d.lookupError("", a)
 	}
 }
 
@@ -199,6 +220,10 @@ func (d *domainScan) lookupMX(ctx context.Context) {
 		r.MX = slices.CompactFunc(r.MX, func(a, b MX) bool {
 			return a.Preference == b.Preference && a.Host == b.Host
 		})
+		if n := len(r.MX); n > MaxMXListed {
+			d.mxUnlisted = n - MaxMXListed
+			r.MX = slices.Clone(r.MX[:MaxMXListed]) // a copy: the rest must not stay reachable
+		}
 		if null && len(r.MX) == 0 {
 			r.Mail = MailNullMX
 		}
@@ -217,8 +242,18 @@ func (d *domainScan) lookupMX(ctx context.Context) {
 		r.Error = "the domain does not exist (NXDOMAIN)"
 	default:
 		r.Mail = MailUnknown
-		r.Error = "MX lookup failed: " + answerError(a)
+		r.Error = d.lookupError("MX lookup failed: ", a)
 	}
+}
+
+// lookupError explains the domain's own failed lookup: the per-domain
+// deadline in words when it was what cut the lookup short (the status is
+// then timeout), else the answer's cause after prefix.
+func (d *domainScan) lookupError(prefix string, a resolve.Answer) string {
+	if a.Status == resolve.StatusTimeout && errors.Is(a.Err, context.DeadlineExceeded) {
+		return fmt.Sprintf("no answer within the per-domain deadline (--domain-timeout %s)", d.s.opts.DomainTimeout)
+	}
+	return prefix + answerError(a)
 }
 
 // implicitMX applies RFC 5321 §5.1: with no MX records, mail goes to the
@@ -279,8 +314,10 @@ func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string
 }
 
 func (d *domainScan) lookupMXAddresses(ctx context.Context) {
-	d.mxFacts = make(map[string]hostFacts, len(d.r.MX))
-	for i := range d.r.MX {
+	n := min(len(d.r.MX), MaxMXAddressLookups)
+	d.mxUnchecked = len(d.r.MX) - n
+	d.mxFacts = make(map[string]hostFacts, n)
+	for i := range n {
 		m := &d.r.MX[i]
 		if isAddress(m.Host) {
 			d.mxFacts[m.Host] = hostFacts{status: resolve.StatusOK, literal: true}
@@ -305,7 +342,9 @@ const maxAliasHops = 8
 // recursive resolver answers it with the first link only) costs little.
 // Hosts the catalog knows are a provider's own names and are not asked.
 func (d *domainScan) lookupMXAliases(ctx context.Context) {
-	for i := range d.r.MX {
+	n := min(len(d.r.MX), MaxMXAddressLookups)
+	d.mxUnchecked = len(d.r.MX) - n
+	for i := range n {
 		m := &d.r.MX[i]
 		if m.Product != "" || isAddress(m.Host) {
 			continue

@@ -73,6 +73,7 @@ var Rules = []Rule{
 	{"mta-sts-mx-mismatch", SeverityHigh, "add an mx: line matching every MX host to the policy (and change the id in the _mta-sts record), or correct the MX records"},
 	{"bimi-invalid", SeverityLow, "publish one \"v=BIMI1; l=https://<logo>.svg; a=https://<certificate>.pem\" record at default._bimi.<domain>"},
 	{"bimi-without-enforcement", SeverityLow, "move DMARC to p=quarantine or p=reject at pct=100, without t=y: mailbox providers show the logo only then"},
+	{"lookups-capped", SeverityInfo, "check that the records are intended: so many MX hosts or report addresses are unusual, and mxscope looks up only the first ones"},
 }
 
 var ruleByID = func() map[string]Rule {
@@ -181,6 +182,30 @@ func evaluate(d *domainScan) []Finding {
 	failed = append(failed, postureFindings(d, emit)...)
 	if len(failed) > 0 {
 		add("lookup-failed", "could not check %s: the lookups failed, so nothing is concluded about them", strings.Join(failed, ", "))
+	}
+	if capped := cappedLookups(d); len(capped) > 0 {
+		add("lookups-capped", "not looked up, to bound the cost of a hostile record: %s", strings.Join(capped, "; "))
+	}
+	return out
+}
+
+// cappedLookups says what the per-domain caps left unchecked.
+func cappedLookups(d *domainScan) []string {
+	var out []string
+	if n := d.mxUnlisted; n > 0 {
+		out = append(out, fmt.Sprintf("%d more MX hosts after the %d listed (at most %d are listed)", n, len(d.r.MX), MaxMXListed))
+	}
+	if n := d.mxUnchecked; n > 0 {
+		out = append(out, fmt.Sprintf("the addresses, aliases and TLSA records of %d of the %d MX hosts listed (at most %d are looked up)", n, len(d.r.MX), MaxMXAddressLookups))
+	}
+	skipped := map[string]bool{}
+	for _, x := range d.external {
+		if x.Skipped {
+			skipped[x.Name] = true
+		}
+	}
+	if n := len(skipped); n > 0 {
+		out = append(out, fmt.Sprintf("the authorisation of %d more external DMARC report destinations (at most %d are checked)", n, dmarc.MaxExternalChecks))
 	}
 	return out
 }
@@ -297,13 +322,30 @@ func dmarcFindings(domain string, res *dmarc.Result, external []dmarc.ExternalCh
 	if len(p.Discarded) > 0 {
 		add("dmarc-syntax", "DMARC record at %s has errors receivers discard: %s", res.Source, strings.Join(p.Discarded, "; "))
 	}
+	// One finding and one failure at most, however many addresses the
+	// record lists.
+	var unauthorized, unknown []dmarc.ExternalCheck
 	for _, x := range external {
 		switch {
+		case x.Skipped:
 		case x.Err != "":
-			failed = append(failed, "DMARC report authorisation for "+x.URI)
+			unknown = append(unknown, x)
 		case !x.Authorized:
-			add("dmarc-external-reports-unauthorized", "report address %s is at another organization, and %s does not authorise it", x.URI, x.Name)
+			unauthorized = append(unauthorized, x)
 		}
+	}
+	switch n := len(unauthorized); {
+	case n == 1:
+		x := unauthorized[0]
+		add("dmarc-external-reports-unauthorized", "report address %s is at another organization, and %s does not authorise it", x.URI, x.Name)
+	case n > 1:
+		add("dmarc-external-reports-unauthorized", "%d report addresses are at other organizations that do not authorise them: %s", n, listURIs(unauthorized))
+	}
+	switch n := len(unknown); {
+	case n == 1:
+		failed = append(failed, "DMARC report authorisation for "+unknown[0].URI)
+	case n > 1:
+		failed = append(failed, fmt.Sprintf("DMARC report authorisation for %d addresses (%s)", n, listURIs(unknown)))
 	}
 	return failed
 }
@@ -317,4 +359,17 @@ func ownedBy(name string, orgs ...string) bool {
 		}
 	}
 	return false
+}
+
+// listURIs names the first three checks' URIs and counts the rest.
+func listURIs(xs []dmarc.ExternalCheck) string {
+	var names []string
+	for _, x := range xs[:min(len(xs), 3)] {
+		names = append(names, x.URI)
+	}
+	s := strings.Join(names, ", ")
+	if len(xs) > 3 {
+		s += fmt.Sprintf(" and %d more", len(xs)-3)
+	}
+	return s
 }

@@ -87,13 +87,21 @@ var fixes = map[string]fixer{
 	},
 	"dmarc-external-reports-unauthorized": func(d *domainScan, _ string) string {
 		var asks []string
+		more := 0
 		for _, x := range d.external {
-			if x.Err == "" && !x.Authorized {
+			if x.Err == "" && !x.Authorized && !x.Skipped {
+				if len(asks) == 3 { // a record may list hundreds
+					more++
+					continue
+				}
 				asks = append(asks, fmt.Sprintf(`%q at %s (for %s)`, "v=DMARC1", x.Name, x.URI))
 			}
 		}
 		if len(asks) == 0 {
 			return ""
+		}
+		if more > 0 {
+			asks = append(asks, fmt.Sprintf("and so on for the %d others", more))
 		}
 		return "ask each report receiver to publish " + strings.Join(asks, ", ") + ", or send the reports to an address at " + d.r.Domain
 	},
@@ -236,6 +244,9 @@ var fixes = map[string]fixer{
 	"mta-sts-mx-mismatch":        fixSTSMismatch,
 	"bimi-invalid":               fixBIMIInvalid,
 	"bimi-without-enforcement":   fixBIMIUnenforced,
+	"lookups-capped": func(d *domainScan, _ string) string {
+		return fmt.Sprintf(`check that the MX records and the DMARC report addresses of %s are the ones you mean: so many are unusual, and mxscope looks at the first ones only`, d.r.Domain)
+	},
 }
 
 // titles names each finding for the summary's counts ("2 of 4 targets:
@@ -293,6 +304,7 @@ var titles = map[string]string{
 	"mta-sts-mx-mismatch":                 "MX hosts the MTA-STS policy does not name",
 	"bimi-invalid":                        "an unusable BIMI record",
 	"bimi-without-enforcement":            "BIMI without an enforcing DMARC policy",
+	"lookups-capped":                      "more MX hosts or report addresses than mxscope checks",
 }
 
 // FindingTitle is a short description of a finding id for summaries, or

@@ -20,14 +20,17 @@ var (
 )
 
 // Preflight checks, before a scan, that the resolvers behind q are worth
-// believing. It asks for domain's MX up to three times (so a lossy network is
-// not mistaken for a dead one); any DNS answer, even SERVFAIL, shows someone
-// is listening. When that answer is NXDOMAIN it also asks for the root's NS
-// records: a real recursive resolver never says the root does not exist, and
-// one that does would turn every campaign into a false "nxdomain".
-func Preflight(ctx context.Context, q resolve.Querier, domain string) error {
+// believing. It asks for the root zone's NS records, which every working
+// recursive resolver answers whatever the scan's targets are (asking about
+// a target would fail a scan whose first target's own name servers are
+// dead), up to three times, so that a lossy network is not mistaken for a
+// dead one. Any DNS answer, even SERVFAIL or REFUSED, shows someone is
+// listening. NXDOMAIN for the root is what sinkholes and captive networks
+// answer: every name would come back "does not exist", which must not be
+// published.
+func Preflight(ctx context.Context, q resolve.Querier) error {
 	for range 3 {
-		a := q.Query(ctx, domain, dns.TypeMX)
+		a := q.Query(ctx, ".", dns.TypeNS)
 		if ctx.Err() != nil {
 			return nil // the caller sees its own interruption
 		}
@@ -37,9 +40,7 @@ func Preflight(ctx context.Context, q resolve.Querier, domain string) error {
 			// refused", which are no answer either.
 			continue
 		case resolve.StatusNXDomain:
-			if root := q.Query(ctx, ".", dns.TypeNS); root.Status == resolve.StatusNXDomain {
-				return ErrBrokenResolver
-			}
+			return ErrBrokenResolver
 		}
 		return nil
 	}

@@ -2,6 +2,8 @@ package scanner_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/dmarc"
 	"github.com/mxscope/mxscope/scanner/dnstest"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/targets"
@@ -478,27 +481,47 @@ func TestPreflightTellsDeadAndLyingResolversApart(t *testing.T) {
 	dead.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Drop: true} })
 	lying := dnstest.New(t, "")
 	lying.SetHook(func(dnstest.Query) dnstest.Action { return dnstest.Action{Rcode: dns.RcodeNameError} })
+	// A resolver that never answers about one domain, as when that
+	// domain's own name servers are dead, answers the root all the same.
+	deadNS := dnstest.New(t, world)
+	deadNS.SetHook(dnstest.DropNames("google.example"))
+	refusing := deadServer(t) // nothing listens: ICMP port unreachable
 	tests := []struct {
-		name, addr, domain string
-		want               error
+		name  string
+		addrs []string
+		want  error
 	}{
-		{"live, domain exists", live.Addr(), "google.example", nil},
-		{"live, domain does not exist", live.Addr(), "nx.example", nil},
-		{"never answers", dead.Addr(), "google.example", scanner.ErrNoAnswer},
-		{"says even the root does not exist", lying.Addr(), "google.example", scanner.ErrBrokenResolver},
+		{"live", []string{live.Addr()}, nil},
+		{"a target's name servers are dead", []string{deadNS.Addr()}, nil},
+		{"never answers", []string{dead.Addr()}, scanner.ErrNoAnswer},
+		{"nothing listens", []string{refusing}, scanner.ErrNoAnswer},
+		{"nothing listens at the first, the second answers", []string{refusing, live.Addr()}, nil},
+		{"says even the root does not exist", []string{lying.Addr()}, scanner.ErrBrokenResolver},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := resolve.NewClient(resolve.Config{Servers: []string{tt.addr}, Timeout: 100 * time.Millisecond, Retries: 0})
+			c, err := resolve.NewClient(resolve.Config{Servers: tt.addrs, Timeout: 100 * time.Millisecond, Retries: 0})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if got := scanner.Preflight(context.Background(), c, tt.domain); got != tt.want {
+			if got := scanner.Preflight(context.Background(), c); got != tt.want {
 				t.Errorf("Preflight = %v; want %v", got, tt.want)
 			}
 		})
 	}
+}
+
+// deadServer returns an address on 127.0.0.1 where nothing listens.
+func deadServer(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
 }
 
 func TestSPFVerdictsFromTestZones(t *testing.T) {
@@ -654,5 +677,190 @@ func TestDomainDeadlineCutsOnlyThatDomainsLookups(t *testing.T) {
 	}
 	if ms := got["ms.example"]; ms.Error != "" || ms.DMARC.Status == "temperror" {
 		t.Errorf("ms.example: error %q, dmarc %q; want no error", ms.Error, ms.DMARC.Status)
+	}
+}
+
+// cnames makes a hook's reply a CNAME chain from the asked name through
+// targets, with nothing at its end.
+func cnames(name string, targets ...string) func(*dns.Msg) {
+	return func(m *dns.Msg) {
+		m.Rcode, m.Answer, m.Ns = dns.RcodeSuccess, nil, nil
+		owner := name
+		for _, t := range targets {
+			m.Answer = append(m.Answer, &dns.CNAME{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 300}, Target: t})
+			owner = t
+		}
+	}
+}
+
+// A CNAME chain longer than the limit, or one that loops, is a failed
+// lookup: the name does not resolve, which is not "no record". A domain
+// whose MX lookup meets one is an error row with no claims about missing
+// SPF or DMARC; an SPF lookup that meets one is a temporary error.
+func TestCNAMEChainsPastTheLimitOrLoopingAreLookupErrors(t *testing.T) {
+	var long []string
+	for i := range resolve.MaxCNAMEChain + 1 {
+		long = append(long, fmt.Sprintf("c%d.longchain.example.", i))
+	}
+	hook := func(q dnstest.Query) dnstest.Action {
+		switch {
+		case q.Name == "longchain.example." || strings.HasSuffix(q.Name, ".longchain.example."):
+			return dnstest.Action{Mutate: cnames(q.Name, long...)}
+		case q.Name == "loop.example." || strings.HasSuffix(q.Name, ".loop.example."):
+			return dnstest.Action{Mutate: cnames(q.Name, "a.loopback.example.", "b.loopback.example.", "a.loopback.example.")}
+		case q.Name == "ms.example." && q.Type == dns.TypeTXT:
+			return dnstest.Action{Mutate: cnames(q.Name, "x.ms.example.", "ms.example.")}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, hook, scanner.Options{})
+	got := scanAll(t, s, "longchain.example", "loop.example", "ms.example")
+	for _, d := range []string{"longchain.example", "loop.example"} {
+		r := got[d]
+		if r.Status != scanner.StatusError || r.Mail != scanner.MailUnknown || !strings.Contains(r.Error, "CNAME chain") {
+			t.Errorf("%s: status %s, mail %s, error %q; want error, unknown, a CNAME chain error", d, r.Status, r.Mail, r.Error)
+		}
+		if ids := findingIDs(r); !slices.Equal(ids, []string{"lookup-failed"}) {
+			t.Errorf("%s: findings %v; want only lookup-failed", d, ids)
+		}
+	}
+	ms := got["ms.example"]
+	if ms.Status != scanner.StatusOK || ms.SPF.Status != "temperror" || !strings.Contains(ms.SPF.Error, "CNAME chain") {
+		t.Errorf("ms.example: status %s, spf %s (%q); want ok, temperror with a CNAME chain error", ms.Status, ms.SPF.Status, ms.SPF.Error)
+	}
+	if ids := findingIDs(ms); slices.Contains(ids, "spf-missing") || !slices.Contains(ids, "lookup-failed") {
+		t.Errorf("ms.example: findings %v; want lookup-failed and no spf-missing", ids)
+	}
+}
+
+// The addresses of at most MaxMXAddressLookups MX hosts are looked up; the
+// row keeps every host and says how many were left.
+func TestMXAddressLookupsAreCapped(t *testing.T) {
+	const hosts = scanner.MaxMXAddressLookups + 8
+	var log queryLog
+	hook := func(q dnstest.Query) dnstest.Action {
+		log.record(q)
+		if q.Name == "manymx.example." && q.Type == dns.TypeMX {
+			return dnstest.Action{Mutate: func(m *dns.Msg) {
+				m.Rcode, m.Ns = dns.RcodeSuccess, nil
+				for i := range hosts {
+					m.Answer = append(m.Answer, &dns.MX{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300},
+						Preference: uint16(i), Mx: fmt.Sprintf("h%02d.google.example.", i)})
+				}
+			}}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, hook, scanner.Options{})
+	r := scanAll(t, s, "manymx.example")["manymx.example"]
+	if len(r.MX) != hosts {
+		t.Fatalf("mx: got %d hosts; want all %d", len(r.MX), hosts)
+	}
+	for i, m := range r.MX {
+		if checked := m.Status != ""; checked != (i < scanner.MaxMXAddressLookups) {
+			t.Errorf("mx[%d] %s: status %q; want looked up only for the first %d", i, m.Host, m.Status, scanner.MaxMXAddressLookups)
+		}
+	}
+	addr := 0
+	for _, q := range log.asked(func(q dnstest.Query) string { return q.Name + " " + dns.TypeToString[q.Type] }) {
+		if strings.HasSuffix(q, ".google.example. A") || strings.HasSuffix(q, ".google.example. AAAA") {
+			addr++
+		}
+	}
+	if addr > 2*scanner.MaxMXAddressLookups {
+		t.Errorf("%d address queries for MX hosts; want at most %d", addr, 2*scanner.MaxMXAddressLookups)
+	}
+	var capped []string
+	for _, f := range r.Findings {
+		if f.ID == "lookups-capped" {
+			capped = append(capped, f.Message)
+		}
+	}
+	if want := fmt.Sprintf("8 of the %d MX hosts", hosts); len(capped) != 1 || !strings.Contains(capped[0], want) {
+		t.Errorf("lookups-capped findings %q; want one saying %q", capped, want)
+	}
+}
+
+// However many external report addresses a DMARC record lists, at most
+// dmarc.MaxExternalChecks names are asked, and the row has one finding
+// about those that are not authorised, not one per address.
+func TestExternalReportChecksAreCappedAndSummarised(t *testing.T) {
+	var rua []string
+	for i := range 40 {
+		rua = append(rua, fmt.Sprintf("mailto:r@v%d.example", i))
+	}
+	record := "v=DMARC1; p=reject; rua=" + strings.Join(rua, ",")
+	var log queryLog
+	hook := func(q dnstest.Query) dnstest.Action {
+		log.record(q)
+		if q.Name == "_dmarc.ms.example." && q.Type == dns.TypeTXT {
+			return dnstest.Action{Mutate: func(m *dns.Msg) {
+				m.Rcode, m.Ns = dns.RcodeSuccess, nil
+				m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: splitTXT(record)}}
+			}}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, hook, scanner.Options{})
+	r := scanAll(t, s, "ms.example")["ms.example"]
+	n := 0
+	for _, q := range log.asked(func(q dnstest.Query) string { return q.Name }) {
+		if strings.Contains(q, "._report._dmarc.") {
+			n++
+		}
+	}
+	if n > dmarc.MaxExternalChecks {
+		t.Errorf("asked %d report authorisations; want at most %d", n, dmarc.MaxExternalChecks)
+	}
+	count := map[string]int{}
+	for _, f := range r.Findings {
+		count[f.ID]++
+	}
+	if count["dmarc-external-reports-unauthorized"] != 1 || count["lookups-capped"] != 1 {
+		t.Errorf("findings %v; want one dmarc-external-reports-unauthorized and one lookups-capped", findingIDs(r))
+	}
+}
+
+// splitTXT cuts s into character-strings of at most 255 bytes.
+func splitTXT(s string) []string {
+	var out []string
+	for len(s) > 255 {
+		out = append(out, s[:255])
+		s = s[255:]
+	}
+	return append(out, s)
+}
+
+// A row lists at most MaxMXListed MX hosts, the most preferred first, and
+// says how many more there were.
+func TestMXHostsListedAreCapped(t *testing.T) {
+	const hosts = scanner.MaxMXListed + 50
+	hook := func(q dnstest.Query) dnstest.Action {
+		if q.Name == "manymx.example." && q.Type == dns.TypeMX {
+			return dnstest.Action{Mutate: func(m *dns.Msg) {
+				m.Rcode, m.Ns = dns.RcodeSuccess, nil
+				for i := range hosts {
+					m.Answer = append(m.Answer, &dns.MX{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300},
+						Preference: uint16(hosts - i), Mx: fmt.Sprintf("h%03d.example.", i)})
+				}
+				m.Answer = append(m.Answer, &dns.MX{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 300},
+					Preference: 0, Mx: "aspmx.l.google.com."})
+			}}
+		}
+		return dnstest.Action{}
+	}
+	s := newScanner(t, hook, scanner.Options{Checks: scanner.Checks{scanner.CheckMX: true}})
+	r := scanAll(t, s, "manymx.example")["manymx.example"]
+	if len(r.MX) != scanner.MaxMXListed || r.MX[0].Host != "aspmx.l.google.com" || r.Provider != "google" {
+		t.Fatalf("mx: %d hosts, first %s, provider %s; want %d, aspmx.l.google.com first, google", len(r.MX), r.MX[0].Host, r.Provider, scanner.MaxMXListed)
+	}
+	var msg string
+	for _, f := range r.Findings {
+		if f.ID == "lookups-capped" {
+			msg = f.Message
+		}
+	}
+	if want := fmt.Sprintf("%d more MX hosts", hosts+1-scanner.MaxMXListed); !strings.Contains(msg, want) {
+		t.Errorf("lookups-capped %q; want it to say %q", msg, want)
 	}
 }

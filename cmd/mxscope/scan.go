@@ -636,15 +636,16 @@ func resolverAddrs(flags []string) ([]string, error) {
 	return out, nil
 }
 
-// preflight asks one question before the scan, so that a dead or lying
-// resolver gets one clear error instead of a screen of timeouts or of
-// false "does not exist" rows.
-func preflight(ctx context.Context, c *resolve.Client, domain string, servers []string) error {
-	if domain == "" {
-		return nil // nothing valid to ask about
+// preflight asks one question before the scan (about the root zone, not
+// the targets), so that a dead or lying resolver gets one clear error
+// instead of a screen of timeouts or of false "does not exist" rows. first
+// is the first valid target: without one, the scan asks nothing.
+func preflight(ctx context.Context, c *resolve.Client, first string, servers []string) error {
+	if first == "" {
+		return nil // nothing valid to look up
 	}
 	tried := strings.Join(servers, ", ")
-	switch err := scanner.Preflight(ctx, c, domain); {
+	switch err := scanner.Preflight(ctx, c); {
 	case errors.Is(err, scanner.ErrNoAnswer):
 		return userError(exitError, "check the network, or pass --resolver ADDR (host, host:port or [v6]:port)",
 			"no DNS resolver answered (tried %s)", tried)

@@ -17,7 +17,14 @@ type ExternalCheck struct {
 	Name       string // <policy-domain>._report._dmarc.<destination>
 	Authorized bool   // a TXT record starting with v=DMARC1 exists at Name
 	Err        string // the lookup failed: authorisation is unknown, not refused
+	Skipped    bool   // not looked up: Name is past the first MaxExternalChecks names
 }
+
+// MaxExternalChecks caps the distinct names CheckExternal looks up for one
+// record. A record may list any number of report addresses, each at another
+// organization (one hostile record listed 176, a query each); receivers
+// send reports to a few at most (RFC 7489 §6.2 asks them to support two).
+const MaxExternalChecks = 10
 
 // ExternalReportDestinations returns, without duplicates and in record order,
 // the names a receiver must find a v=DMARC1 record at before it sends reports
@@ -35,16 +42,21 @@ func ExternalReportDestinations(policyDomain string, rec *Record) []string {
 }
 
 // CheckExternal looks up each name from ExternalReportDestinations, one check
-// per URI. A failed lookup is reported in Err, never as unauthorised.
+// per URI. A failed lookup is reported in Err, never as unauthorised. Names
+// past the first MaxExternalChecks are not looked up: their checks are
+// Skipped.
 func CheckExternal(ctx context.Context, r Resolver, policyDomain string, rec *Record) []ExternalCheck {
 	type answer struct {
-		ok  bool
-		err string
+		ok, skipped bool
+		err         string
 	}
 	seen := map[string]answer{}
 	var out []ExternalCheck
 	for _, d := range externalDests(policyDomain, rec) {
 		a, ok := seen[d.name]
+		if !ok && len(seen) >= MaxExternalChecks {
+			a, ok = answer{skipped: true}, true
+		}
 		if !ok {
 			txts, err := r.LookupTXT(ctx, d.name)
 			if err != nil {
@@ -55,7 +67,7 @@ func CheckExternal(ctx context.Context, r Resolver, policyDomain string, rec *Re
 			}
 			seen[d.name] = a
 		}
-		out = append(out, ExternalCheck{URI: d.uri, Name: d.name, Authorized: a.ok, Err: a.err})
+		out = append(out, ExternalCheck{URI: d.uri, Name: d.name, Authorized: a.ok, Err: a.err, Skipped: a.skipped})
 	}
 	return out
 }

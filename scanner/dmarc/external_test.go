@@ -2,8 +2,10 @@ package dmarc
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +73,26 @@ func TestCheckExternal(t *testing.T) {
 	}
 	if len(f.asked) != 3 {
 		t.Errorf("asked %q; want each name once", f.asked)
+	}
+}
+
+func TestCheckExternalLooksUpAtMostMaxExternalChecksNames(t *testing.T) {
+	var rua []string
+	for i := range MaxExternalChecks + 5 {
+		rua = append(rua, fmt.Sprintf("mailto:r@v%d.example", i), fmt.Sprintf("mailto:again@v%d.example", i))
+	}
+	rec := mustParse(t, "v=DMARC1; p=reject; rua="+strings.Join(rua, ","))
+	f := &fakeResolver{}
+	got := CheckExternal(context.Background(), f, "campaign.example", rec)
+	if len(f.asked) != MaxExternalChecks {
+		t.Errorf("asked %d names; want %d", len(f.asked), MaxExternalChecks)
+	}
+	if len(got) != len(rua) {
+		t.Fatalf("got %d checks; want one per URI, %d", len(got), len(rua))
+	}
+	for i, x := range got {
+		if want := i >= 2*MaxExternalChecks; x.Skipped != want || x.Skipped && (x.Authorized || x.Err != "") {
+			t.Errorf("check %d (%s): %+v; want Skipped %v and nothing else when skipped", i, x.URI, x, want)
+		}
 	}
 }
