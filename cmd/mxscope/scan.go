@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -451,9 +452,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	})
 	stopProgress()
 	if o.Stats {
-		st, cs := client.Stats(), sc.Cache().Stats()
-		fmt.Fprintf(io.Err, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d batched=%d cache_hits=%d cache_misses=%d\n",
-			src.total, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, st.Batched, cs.Hits, cs.Misses)
+		writeStats(io.Err, client, sc.Cache(), src.total)
 	}
 	if v, known := sc.Validates(); known && !v {
 		fmt.Fprintf(io.Err, "mxscope: the resolver does not validate DNSSEC, so every dnssec and tlsa status says unknown\nhint: name a validating resolver with --resolver, or leave dnssec and dane out of --checks\n")
@@ -634,6 +633,23 @@ func resolverAddrs(flags []string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// writeStats prints --stats: one line per resolver (what the client saw of
+// it: queries, answers, timeouts, refusals, smoothed RTT and retransmission
+// timeout, times set aside and back), then the totals, last.
+func writeStats(w io.Writer, c *resolve.Client, cache *resolve.Cache, targets int) {
+	for _, s := range c.Servers() {
+		state := "up"
+		if !s.Up {
+			state = "set-aside"
+		}
+		fmt.Fprintf(w, "stats: resolver %s %s queries=%d answers=%d timeouts=%d refused=%d srtt_ms=%.1f rto_ms=%.0f set_aside=%d restored=%d\n",
+			s.Addr, state, s.Queries, s.Answers, s.Timeouts, s.Refused, float64(s.SRTT)/1e6, float64(s.RTO)/1e6, s.SetAside, s.Restored)
+	}
+	st, cs := c.Stats(), cache.Stats()
+	fmt.Fprintf(w, "stats: targets=%d queries=%d retries=%d timeouts=%d responses=%d tcp=%d discarded=%d batched=%d cache_hits=%d cache_misses=%d late=%d set_aside=%d probes=%d\n",
+		targets, st.Queries, st.Retries, st.Timeouts, st.Responses, st.TCPFallbacks, st.Discarded, st.Batched, cs.Hits, cs.Misses, st.Late, st.SetAside, st.Probes)
 }
 
 // preflight asks one question before the scan (about the root zone, not

@@ -27,7 +27,7 @@ type source struct {
 	all   int              // targets in the list
 	hash  string           // the list's SHA-256 (listHash)
 	keys  []string         // label keys in first-seen order
-	first string           // the first valid domain, for the preflight question
+	first string           // the first valid domain: with none, the scan asks nothing
 	temp  bool             // path is a spooled copy of stdin, removed by close
 	lines bool             // path holds one domain per line, not YAML
 }
