@@ -10,7 +10,7 @@ FUZZTIME      ?= 50000x
 # `make test` ends by listing them. MXSCOPE_REQUIRE_TOOLS=1 (CI) fails them.
 export MXSCOPE_SKIP_LOG ?= $(BIN)/test-skips.txt
 
-.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve image clean
+.PHONY: all build test unit integration check fmt vet staticcheck race fuzz bench bench-curve bench-faults image clean
 
 all: build
 
@@ -82,6 +82,23 @@ image:
 	@if [ -z "$(CONTAINER)" ]; then echo "make image needs docker or podman"; exit 1; fi
 	$(CONTAINER) build --build-arg VERSION=$(VERSION) -t mxscope:$(VERSION) -t mxscope:latest .
 	$(CONTAINER) build -t mxscope-unbound:latest deploy/unbound
+
+BASELINE_REF ?=
+## bench-faults: scans through dead, refusing, silent and lossy resolvers and
+## hostile answers, through real unbound and nsd (docs/performance.md, "Faults");
+## BASELINE_REF=main also builds that ref and runs it alternated with this tree.
+## MXSCOPE_FAULTS=lossy,deadfirst,refusing,silent,fat,manymx picks scenarios,
+## MXSCOPE_REPEAT=N repeats each run. The table goes to bench/out/faults.txt.
+bench-faults:
+	@set -e; base=""; \
+	if [ -n "$(BASELINE_REF)" ]; then \
+	  dir=$$(mktemp -d); git archive "$(BASELINE_REF)" | tar -x -C "$$dir"; \
+	  (cd "$$dir" && $(GO) build -o $(BIN)/mxscope-baseline ./cmd/mxscope); rm -rf "$$dir"; \
+	  base=$(BIN)/mxscope-baseline; \
+	fi; \
+	mkdir -p bench/out; \
+	MXSCOPE_BASELINE="$$base" MXSCOPE_BENCH_OUT=$(CURDIR)/bench/out/faults.txt \
+	  $(GO) test -count=1 -tags integration -run '^$$' -bench Faults -benchtime 1x -timeout 6h ./cmd/mxscope
 
 clean:
 	rm -rf $(BIN)

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,7 +42,14 @@ type env struct {
 // startEnv builds mxscope and starts nsd with testdata/integration/*.zone
 // plus extra, and unbound with a stub for each of those zones and for
 // broken.test, which nsd does not serve (unbound answers SERVFAIL there).
-func startEnv(t *testing.T, extra map[string]string) *env {
+func startEnv(t testing.TB, extra map[string]string) *env {
+	t.Helper()
+	return startEnvStubs(t, extra, nil)
+}
+
+// startEnvStubs is startEnv with more stub zones for unbound: zone name →
+// "127.0.0.1@port" of a server other than nsd.
+func startEnvStubs(t testing.TB, extra, more map[string]string) *env {
 	t.Helper()
 	realdns.Find(t, "nsd")
 	realdns.Find(t, "unbound")
@@ -66,6 +74,9 @@ func startEnv(t *testing.T, extra map[string]string) *env {
 	for name := range zones {
 		stubs[name] = n.Stub()
 	}
+	for name, addr := range more {
+		stubs[name] = addr
+	}
 	u := realdns.StartUnbound(t, stubs)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -77,7 +88,7 @@ func startEnv(t *testing.T, extra map[string]string) *env {
 
 // buildMxscope builds the binary under test into the test's temporary
 // directory: once per top-level test, quick with the build cache.
-func buildMxscope(t *testing.T) string {
+func buildMxscope(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -97,11 +108,12 @@ type proc struct {
 	stdout  string
 	stderr  string
 	elapsed time.Duration
+	rssMiB  float64 // peak resident set size
 }
 
 // mxscope runs the binary with args in dir (a temporary directory when
 // empty), killing it after limit.
-func (e *env) mxscope(t *testing.T, limit time.Duration, dir string, args ...string) proc {
+func (e *env) mxscope(t testing.TB, limit time.Duration, dir string, args ...string) proc {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -113,8 +125,14 @@ func (e *env) mxscope(t *testing.T, limit time.Duration, dir string, args ...str
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := proc{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	err := cmd.Start()
+	var peak int64
+	if err == nil {
+		stop := watchPeakRSS(cmd.Process.Pid, &peak)
+		err = cmd.Wait()
+		stop()
+	}
+	r := proc{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start), rssMiB: float64(peak) / 1024}
 	if ctx.Err() != nil {
 		t.Fatalf("mxscope %s: still running after %v\nstderr:\n%s", strings.Join(args, " "), limit, r.stderr)
 	}
@@ -122,6 +140,43 @@ func (e *env) mxscope(t *testing.T, limit time.Duration, dir string, args ...str
 		t.Fatalf("mxscope: %v", err)
 	}
 	return r
+}
+
+// watchPeakRSS polls the process's VmHWM (its peak resident set, in KiB)
+// every 10ms into *peak until stop is called. The child's rusage will not
+// do: Go starts children with a vfork-like clone, so the kernel counts the
+// test process's own peak in the child's ru_maxrss. A peak in the process's
+// last 10ms can be missed.
+func watchPeakRSS(pid int, peak *int64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	read := func() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil && kib > *peak {
+					*peak = kib
+				}
+			}
+		}
+	}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // row is the part of a result line the suite checks (scanner.Result's JSON).
@@ -169,7 +224,7 @@ func (r row) hasFinding(id string) bool {
 
 // parseJSONL splits jsonl output into result rows and the types of the
 // other lines (meta, summary), failing on a line that is not JSON.
-func parseJSONL(t *testing.T, out string) (rows []row, types []string) {
+func parseJSONL(t testing.TB, out string) (rows []row, types []string) {
 	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
@@ -464,7 +519,7 @@ func lossyZone() (zones map[string]string, targets []string) {
 }
 
 // writeTargets writes a targets file (a YAML list) and returns its path.
-func writeTargets(t *testing.T, domains []string) string {
+func writeTargets(t testing.TB, domains []string) string {
 	t.Helper()
 	var b strings.Builder
 	for _, d := range domains {
@@ -542,25 +597,68 @@ func TestIntegrationLossyNetwork(t *testing.T) {
 		strings.Join(lossyFlags, " "), len(lossy), lr.elapsed.Round(time.Millisecond), stat(lr.stderr, "retries"),
 		p.Dropped.Load(), p.Forwarded.Load(), p.TCPConns.Load(), strings.TrimSpace(lr.stderr))
 
+	sameVerdicts(t, "lossy", clean, lossy)
+	if p.Dropped.Load() == 0 || stat(lr.stderr, "retries") <= 0 {
+		t.Errorf("the lossy scan saw no loss: dropped %d, retries %d", p.Dropped.Load(), stat(lr.stderr, "retries"))
+	}
+
+	// A stale first entry in resolv.conf: an address where nothing
+	// listens, listed before the lossy path. It is set aside at its
+	// first ICMP port unreachable, so no row pays for it.
+	t.Run("a dead address listed first", func(t *testing.T) {
+		dead := fmt.Sprintf("127.0.0.1:%d", realdns.FreePort(t))
+		deadFirst, dr := scan(t, dead, slices.Concat(lossyFlags, []string{"--resolver", p.Addr})...)
+		t.Logf("dead address, then the lossy proxy: %d rows in %v; %s", len(deadFirst), dr.elapsed.Round(time.Millisecond), strings.TrimSpace(dr.stderr))
+		sameVerdicts(t, "dead-first", clean, deadFirst)
+		if st := resolverStats(dr.stderr, dead); st["set_aside"] != 1 || st["queries"] > 100 {
+			t.Errorf("the dead address: %v; want it set aside once, after a handful of queries", st)
+		}
+	})
+}
+
+// sameVerdicts fails the test for rows whose verdict differs from the
+// clean scan's.
+func sameVerdicts(t *testing.T, what string, clean, got []row) {
+	t.Helper()
 	diffs := 0
 	for i := range clean {
-		if a, b := verdict(clean[i]), verdict(lossy[i]); a != b {
+		if a, b := verdict(clean[i]), verdict(got[i]); a != b {
 			if diffs++; diffs <= 10 {
-				t.Errorf("%s: clean %s; lossy %s", clean[i].Domain, a, b)
+				t.Errorf("%s: clean %s; %s %s", clean[i].Domain, a, what, b)
 			}
 		}
 	}
 	if diffs > 0 {
-		t.Errorf("%d of %d domains differ between the clean and the lossy scan", diffs, lossyDomains)
+		t.Errorf("%d of %d domains differ between the clean and the %s scan", diffs, len(clean), what)
 	}
-	if p.Dropped.Load() == 0 || stat(lr.stderr, "retries") <= 0 {
-		t.Errorf("the lossy scan saw no loss: dropped %d, retries %d", p.Dropped.Load(), stat(lr.stderr, "retries"))
+}
+
+// resolverStats reads one resolver's --stats line: its counters, and
+// "up" 1 or 0.
+func resolverStats(stderr, addr string) map[string]int {
+	for _, line := range strings.Split(stderr, "\n") {
+		rest, ok := strings.CutPrefix(line, "stats: resolver "+addr+" ")
+		if !ok {
+			continue
+		}
+		st := map[string]int{}
+		for _, f := range strings.Fields(rest) {
+			if f == "up" {
+				st["up"] = 1
+			}
+			if k, v, ok := strings.Cut(f, "="); ok {
+				n, _ := strconv.Atoi(v)
+				st[k] = n
+			}
+		}
+		return st
 	}
+	return nil
 }
 
 // checkLossyExpectations checks the clean scan against the zone lossyZone
 // generated, so that "same as the clean scan" means "right".
-func checkLossyExpectations(t *testing.T, rows []row) {
+func checkLossyExpectations(t testing.TB, rows []row) {
 	t.Helper()
 	providers := []string{"google", "microsoft", "proofpoint", "self-hosted", "unknown"}
 	policies := []string{"reject", "quarantine", "none", ""}
@@ -735,4 +833,124 @@ func TestIntegrationInterruptBeforeTheScanKeepsTheReport(t *testing.T) {
 	if !strings.Contains(stderr.String(), "interrupted before any target was scanned; "+keep+" is as it was") {
 		t.Errorf("stderr: %s", stderr.String())
 	}
+}
+
+// A resolver that goes silent in mid-scan is set aside while the other
+// answers, probed, and used again once it answers; no row suffers.
+func TestIntegrationSilentResolverComesBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: a 20,000-domain scan is not short")
+	}
+	zones, domains := lossyZone()
+	e := startEnv(t, zones)
+	targets := writeTargets(t, domains)
+	clean, _ := e.scanClean(t, domains, scanChecks)
+	p := realdns.StartLossyProxy(t, e.unbound.Addr, 0, 0, 1) // a plain relay until silenced
+
+	// 32 domains in flight make the scan last several seconds: long
+	// enough for the silence at 1s, the return at 2s and a probe after it.
+	cmd := exec.Command(e.bin, append([]string{"scan", "-f", "jsonl", "--stats", "-t", targets, "--concurrency", "32",
+		"--resolver", p.Addr, "--resolver", e.unbound.Addr}, scanChecks...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	time.Sleep(time.Second)
+	p.SetSilent(true)
+	time.Sleep(time.Second)
+	p.SetSilent(false)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("mxscope: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(5 * time.Minute):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("mxscope still running after 5 minutes\n%s", stderr.String())
+	}
+	t.Logf("%s", strings.TrimSpace(stderr.String()))
+	rows, _ := parseJSONL(t, stdout.String())
+	if len(rows) != len(clean) {
+		t.Fatalf("rows: got %d; want %d", len(rows), len(clean))
+	}
+	sameVerdicts(t, "silent-in-mid-scan", clean, rows)
+	st := resolverStats(stderr.String(), p.Addr)
+	if st["set_aside"] < 1 || st["restored"] < 1 || st["up"] != 1 {
+		t.Errorf("the resolver that went silent: %v; want set aside, then restored, and up at the end", st)
+	}
+	if p.Dropped.Load() == 0 {
+		t.Errorf("the proxy dropped nothing: the silence fell outside the scan")
+	}
+}
+
+// A target whose own name servers never answer does not stop the scan:
+// the check before it asks about the root, not about the first target,
+// and the target is one failed row like any other.
+func TestIntegrationDeadNameServersAreOneRow(t *testing.T) {
+	hole := realdns.BlackHole(t)
+	e := startEnvStubs(t, nil, map[string]string{"deadns.test": strings.Replace(hole, ":", "@", 1)})
+	r := e.mxscope(t, 2*time.Minute, "", "scan", "-f", "jsonl", "--resolver", e.unbound.Addr, "www.deadns.test", "ok.mx.test")
+	if r.code != exitOK {
+		t.Fatalf("exit code: got %d; want 0\nstderr:\n%s", r.code, r.stderr)
+	}
+	rows, _ := parseJSONL(t, r.stdout)
+	if len(rows) != 2 {
+		t.Fatalf("rows: got %d; want 2\nstderr:\n%s", len(rows), r.stderr)
+	}
+	dead, ok := rows[0], rows[1]
+	if dead.Status != "timeout" && dead.Status != "servfail" || dead.Mail != "unknown" || !dead.hasFinding("lookup-failed") || dead.hasFinding("dmarc-missing") {
+		t.Errorf("www.deadns.test: status %s, mail %s, findings %v; want timeout (or SERVFAIL from unbound), unknown, lookup-failed only", dead.Status, dead.Mail, dead.Findings)
+	}
+	if ok.Status != "ok" || ok.Provider != "google" {
+		t.Errorf("ok.mx.test: %s; want ok, google", verdict(ok))
+	}
+	t.Logf("www.deadns.test: %s (%s) after %v", dead.Status, dead.Error, r.elapsed.Round(time.Millisecond))
+}
+
+// Answers of any size keep the scan within its memory bound: every TXT
+// answer under fat.test is 60 KB, 3,501 records. Fetching 7,000 of them
+// over TCP swamps the single unbound thread, and many lookups time out (in
+// the baseline too): a row must then say temperror, never a false verdict.
+func TestIntegrationFatAnswersStayWithinTheMemoryBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration: 1,000 domains of 60 KB answers are not short")
+	}
+	e := startEnv(t, map[string]string{"fat.test": fatZone()})
+	var domains []string
+	for i := range 1000 {
+		domains = append(domains, fmt.Sprintf("d%04d.fat.test", i))
+	}
+	r := e.mxscope(t, 10*time.Minute, "", "scan", "-f", "jsonl", "--stats", "-t", writeTargets(t, domains), "--resolver", e.unbound.Addr)
+	if r.code != exitOK {
+		t.Fatalf("exit code: got %d; want 0\nstderr:\n%s", r.code, r.stderr)
+	}
+	t.Logf("%d domains in %v, peak RSS %.0f MiB; %s", len(domains), r.elapsed.Round(time.Millisecond), r.rssMiB, strings.TrimSpace(r.stderr))
+	if r.rssMiB > 256 {
+		t.Errorf("peak RSS %.0f MiB; want at most 256", r.rssMiB)
+	}
+	rows, _ := parseJSONL(t, r.stdout)
+	if len(rows) != len(domains) {
+		t.Fatalf("rows: got %d; want %d", len(rows), len(domains))
+	}
+	bad, right := 0, 0
+	for _, x := range rows {
+		spfOK := x.SPF.Status == "ok" || x.SPF.Status == "temperror"
+		dmarcOK := x.DMARC.Status == "ok" && x.DMARC.Policy == "reject" || x.DMARC.Status == "temperror"
+		if x.Status != "ok" && x.Status != "timeout" || !spfOK || !dmarcOK {
+			if bad++; bad <= 5 {
+				t.Errorf("%s: %s; want ok (or timeout), spf ok, dmarc reject, each or temperror", x.Domain, verdict(x))
+			}
+		}
+		if x.Status == "ok" && x.SPF.Status == "ok" && x.DMARC.Status == "ok" {
+			right++
+		}
+	}
+	if right == 0 {
+		t.Errorf("no row has SPF and DMARC both found: the fat answers were never parsed")
+	}
+	t.Logf("%d of %d rows with SPF and DMARC both found, the rest temperror", right, len(rows))
 }

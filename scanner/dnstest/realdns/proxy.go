@@ -25,6 +25,8 @@ type Proxy struct {
 	Forwarded atomic.Int64 // UDP queries sent on to the server
 	TCPConns  atomic.Int64 // TCP connections relayed
 
+	silent atomic.Bool // drop every UDP query (SetSilent)
+
 	upstream *net.UDPAddr
 	tcpUp    string
 	dropRate float64
@@ -104,6 +106,11 @@ func (p *Proxy) Close() {
 	p.wg.Wait()
 }
 
+// SetSilent makes the proxy drop every UDP query while on, as a resolver
+// that stops answering does (TCP is still relayed); off, it drops and
+// delays as it was started to.
+func (p *Proxy) SetSilent(on bool) { p.silent.Store(on) }
+
 // serveUDP reads client queries until the socket closes.
 func (p *Proxy) serveUDP() {
 	defer p.wg.Done()
@@ -117,7 +124,7 @@ func (p *Proxy) serveUDP() {
 			continue // a transient error (an ICMP report, say) must not stop the proxy
 		}
 		drop, delay, up := p.decide(addr)
-		if drop || up == nil {
+		if drop || up == nil || p.silent.Load() {
 			p.Dropped.Add(1)
 			continue
 		}
