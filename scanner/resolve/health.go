@@ -133,7 +133,7 @@ const sampleGap = int64(time.Millisecond)
 // is the reply's round-trip time.
 func (c *Client) heard(s *server, now int64, rtt time.Duration) {
 	s.answers.Add(1)
-	if now-s.heardAt.Load() >= sampleGap {
+	if last := s.heardAt.Load(); last == 0 || now-last >= sampleGap {
 		s.heardAt.Store(now)
 		if rtt > 0 {
 			s.sample(rtt)
