@@ -150,7 +150,7 @@ func (d *domainScan) run(ctx context.Context, c chain) {
 func (d *domainScan) lookupApex(ctx context.Context) {
 	r := d.r
 	a := d.s.dns.Query(ctx, r.Domain, dns.TypeTXT)
-	d.apex, d.apexType = a, dns.TypeTXT
+	d.apex, d.apexType = apexFacts(a), dns.TypeTXT
 	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	if r.Status != StatusOK {
@@ -187,10 +187,19 @@ func sanitizeError(s string) string {
 	}, s)
 }
 
+// apexFacts keeps of the domain's own answer what the DNSSEC status reads
+// (dnssecOf: its status, AD flag and cause), not its records: an MX answer
+// may hold thousands, and a domainScan lives until its last lookup ends;
+// 256 domains in flight keeping 3,000 MX records each took a scan past its
+// memory bound.
+func apexFacts(a resolve.Answer) resolve.Answer {
+	return resolve.Answer{Status: a.Status, Rcode: a.Rcode, Err: a.Err, AD: a.AD, Server: a.Server, TCP: a.TCP, TC: a.TC}
+}
+
 func (d *domainScan) lookupMX(ctx context.Context) {
 	r, s := d.r, d.s
 	a := s.dns.Query(ctx, r.Domain, dns.TypeMX)
-	d.apex, d.apexType = a, dns.TypeMX
+	d.apex, d.apexType = apexFacts(a), dns.TypeMX
 	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	switch a.Status {
