@@ -12,9 +12,9 @@ import (
 // connection refused or reset) or that has gone silent while another
 // answers (TCP refused or reset counts only from a resolver that is not
 // answering: see refusedTCP). A resolver set aside gets no queries; a
-// probe (the root's NS,
-// which every working resolver answers) goes to it now and then, less
-// often each time it fails, and any reply brings it back. When every
+// probe (the root's NS, which every working resolver answers) goes to it
+// now and then, less often each time it fails, and any reply brings it
+// back. When every
 // resolver is set aside, queries wait for one to come back (see pick)
 // instead of spending their retries on resolvers known to be gone.
 

@@ -4,10 +4,12 @@
 // a few recursive resolvers, and the answers are the scan's data: a Client
 // keeps a small pool of connected UDP sockets per resolver, each carrying
 // many queries in flight (matched by random message ID and by question),
-// falls back to TCP on truncation, retries on the next resolver after a
-// jittered backoff, and caps the global query rate. A Cache collapses
-// identical questions so a name shared by many domains (_spf.google.com) is
-// asked once per scan.
+// falls back to TCP on truncation, sends an unanswered query again after
+// its resolver's measured retransmission timeout, sets aside resolvers that
+// refuse or go silent (health.go), and caps the global query rate. A Cache
+// collapses identical questions so a name shared by many domains
+// (_spf.google.com) is asked once per scan, within a bound on entries and
+// bytes.
 //
 // What it promises: NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout and other
 // errors stay distinct (Status); a reply that does not match the question it
