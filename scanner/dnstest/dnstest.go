@@ -56,6 +56,7 @@ type Hook func(Query) Action
 // Action is what a Hook wants done with one query. The zero Action answers normally.
 type Action struct {
 	Drop     bool           // send nothing (the client will time out)
+	Hangup   bool           // on TCP: close the connection without a reply (the client reads EOF); on UDP, as Drop
 	Delay    time.Duration  // wait before answering (per query; does not block other queries)
 	Truncate bool           // on UDP: reply with TC=1 and an empty answer section
 	Rcode    int            // when non-zero: reply with this rcode and no records
@@ -259,6 +260,12 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		act = (*h)(hq)
 	}
 	if act.Drop {
+		return
+	}
+	if act.Hangup {
+		if proto == "tcp" {
+			w.Close()
+		}
 		return
 	}
 	if act.Delay > 0 {

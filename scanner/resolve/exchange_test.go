@@ -2,6 +2,9 @@ package resolve
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,5 +90,69 @@ func TestInterceptSeesEveryQuestionAndMayAnswer(t *testing.T) {
 	}
 	if got := fake.calls["a.example."]; got != 1 {
 		t.Errorf("the querier behind the cache was asked %d times; want 1", got)
+	}
+}
+
+// A TCP try that fails in transport (the resolver closes the connection:
+// it does that at its TCP limit) is not the end: one more datagram goes,
+// waiting the whole timeout.
+func TestFailedTCPTryIsFollowedByOneMoreDatagram(t *testing.T) {
+	srv := dnstest.New(t, testZone)
+	var udp atomic.Int32
+	srv.SetHook(func(q dnstest.Query) dnstest.Action {
+		if q.Proto == "tcp" {
+			return dnstest.Action{Hangup: true}
+		}
+		if udp.Add(1) <= 3 { // the three datagrams before the TCP try are lost
+			return dnstest.Action{Drop: true}
+		}
+		return dnstest.Action{}
+	})
+	c := newClient(t, Config{Servers: []string{srv.Addr()}, Timeout: 300 * time.Millisecond, Retries: 3})
+	a := c.Query(context.Background(), "example.com", dns.TypeA)
+	if a.Status != StatusOK || a.TCP {
+		t.Fatalf("got %v (tcp %v, %v); want ok from the datagram after the failed TCP try", a.Status, a.TCP, a.Err)
+	}
+	if st := c.Stats(); st.TCPFallbacks != 1 || st.Queries != 5 || udp.Load() != 4 {
+		t.Errorf("queries %d, TCP %d, datagrams %d; want 3 datagrams, the TCP try, 1 datagram", st.Queries, st.TCPFallbacks, udp.Load())
+	}
+}
+
+// However many queries fall back to TCP at once, no more than
+// maxTCPPerServer connections are open to one resolver, and every query
+// is answered.
+func TestTCPConnectionsToOneResolverAreCapped(t *testing.T) {
+	srv := dnstest.New(t, testZone)
+	var open, most atomic.Int32
+	srv.SetHook(func(q dnstest.Query) dnstest.Action {
+		if q.Proto == "udp" {
+			return dnstest.Action{Truncate: true}
+		}
+		n := open.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		return dnstest.Action{Delay: 20 * time.Millisecond, Mutate: func(*dns.Msg) { open.Add(-1) }}
+	})
+	c := newClient(t, Config{Servers: []string{srv.Addr()}, Timeout: 5 * time.Second, Retries: 1})
+	var wg sync.WaitGroup
+	failed := atomic.Int32{}
+	for i := range 64 {
+		wg.Go(func() {
+			if a := c.Query(context.Background(), fmt.Sprintf("q%d.example.com", i), dns.TypeTXT); a.Status != StatusNXDomain {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Errorf("%d of 64 queries were not answered over TCP", failed.Load())
+	}
+	// unbound takes 10 TCP connections a thread by default.
+	if m := most.Load(); m > maxTCPPerServer || m > 10 || m < 2 {
+		t.Errorf("at most %d TCP queries were open at once; want 2 to %d", m, min(maxTCPPerServer, 10))
 	}
 }
