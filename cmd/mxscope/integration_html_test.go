@@ -62,9 +62,10 @@ type jsonReport struct {
 		Confidence string `json:"confidence"`
 		Labels     map[string]any
 		DMARC      struct {
-			Status  string `json:"status"`
-			Policy  string `json:"policy"`
-			Applied string `json:"applied_policy"`
+			Status  string   `json:"status"`
+			Policy  string   `json:"policy"`
+			Applied string   `json:"applied_policy"`
+			Several []string `json:"multiple_records"`
 		} `json:"dmarc"`
 		Findings []struct {
 			Severity string `json:"severity"`
@@ -203,14 +204,14 @@ func TestIntegrationHTMLReportInABrowser(t *testing.T) {
 			return m
 		}
 		// The DMARC chart shows every policy and state, counted or not.
-		dmarc := map[string]int{"reject": 0, "quarantine": 0, "none": 0, "missing": 0, "invalid": 0, "temperror": 0}
+		dmarc := map[string]int{"reject": 0, "quarantine": 0, "none": 0, "missing": 0, "multiple": 0, "invalid": 0, "temperror": 0}
 		for _, c := range sum.DMARC {
 			dmarc[c.ID] = c.Count
 		}
 		// And the summary's counts are the results': the mailbox chart's
 		// at medium or high confidence, the DMARC chart's by the policy
 		// receivers apply (lower than p= with t=y).
-		mailbox, fromResults := map[string]int{}, map[string]int{"reject": 0, "quarantine": 0, "none": 0, "missing": 0, "invalid": 0, "temperror": 0}
+		mailbox, fromResults := map[string]int{}, map[string]int{"reject": 0, "quarantine": 0, "none": 0, "missing": 0, "multiple": 0, "invalid": 0, "temperror": 0}
 		for _, x := range rep.Results {
 			if x.Status != "ok" {
 				continue
@@ -226,7 +227,11 @@ func TestIntegrationHTMLReportInABrowser(t *testing.T) {
 				}
 				fromResults[p]++
 			case "none":
-				fromResults["missing"]++
+				if len(x.DMARC.Several) > 0 {
+					fromResults["multiple"]++ // several records, all discarded
+				} else {
+					fromResults["missing"]++
+				}
 			default:
 				fromResults[x.DMARC.Status]++
 			}
