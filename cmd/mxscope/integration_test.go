@@ -847,9 +847,12 @@ func TestIntegrationSilentResolverComesBack(t *testing.T) {
 	clean, _ := e.scanClean(t, domains, scanChecks)
 	p := realdns.StartLossyProxy(t, e.unbound.Addr, 0, 0, 1) // a plain relay until silenced
 
-	// 32 domains in flight make the scan last several seconds: long
-	// enough for the silence at 1s, the return at 2s and a probe after it.
-	cmd := exec.Command(e.bin, append([]string{"scan", "-f", "jsonl", "--stats", "-t", targets, "--concurrency", "32",
+	// The scan sends some 60,000 queries; a cap of 6,000 a second makes it
+	// last ten seconds however fast the machine, long enough for the
+	// silence at 1s, the return at 2s and the probes after it (250 ms,
+	// doubling up to 5 s). Left uncapped, a fast machine finished the
+	// scan before the first probe after the silence.
+	cmd := exec.Command(e.bin, append([]string{"scan", "-f", "jsonl", "--stats", "-t", targets, "--concurrency", "32", "--qps", "6000",
 		"--resolver", p.Addr, "--resolver", e.unbound.Addr}, scanChecks...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
