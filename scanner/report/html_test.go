@@ -321,17 +321,23 @@ func plainWord(v string) bool {
 // change what the page says, never how it is built. Plain words keep
 // equal values equal and empty ones empty, so that the page has the same
 // shape; the words a value is mapped to have a dot, so that they never
-// equal a plain word that is kept.
+// equal a plain word that is kept. A value over 255 bytes stays over 255
+// bytes: the summary groups no shared tenant under a domain that long (no
+// DNS name is), so the length, and only it, may change the page.
 func sameShape(t testing.TB, page string, s, k string, render func(s, k string) string) {
 	t.Helper()
 	plain := func(v string) string {
+		w := "plain.k"
 		switch {
 		case plainWord(v):
 			return v
 		case v == s:
-			return "plain.s"
+			w = "plain.s"
 		}
-		return "plain.k"
+		if len(v) > 255 {
+			w += strings.Repeat("x", len(v)-len(w))
+		}
+		return w
 	}
 	got, want := skeleton(t, page), skeleton(t, render(plain(s), plain(k)))
 	if !slices.Equal(got, want) {
