@@ -297,8 +297,11 @@ func (sh *Shard) owns(r rowHead, last, line int) error {
 	if sh.N == 1 {
 		return nil // a whole scan: the rows' order is the file's
 	}
-	if r.Position <= last {
-		return fmt.Errorf("%w: %s:%d: a row without a position after %d (rows of a shard carry their place in the list, in order)", ErrFormat, sh.Path, line, last)
+	switch {
+	case r.Position <= 0:
+		return fmt.Errorf("%w: %s:%d: a row without a position (rows of a shard carry their place in the list, in order)", ErrFormat, sh.Path, line)
+	case r.Position <= last:
+		return fmt.Errorf("%w: %s:%d: the row at position %d follows the one at %d (rows of a shard carry their place in the list, in order)", ErrFormat, sh.Path, line, r.Position, last)
 	}
 	// The scan chose by the same two fields (targets.ShardOf).
 	t := targets.Target{Domain: r.Domain, Input: r.Input}
