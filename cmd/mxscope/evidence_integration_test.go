@@ -71,43 +71,6 @@ const evidenceTargets = `targets:
   - "not a domain!"
 `
 
-// startZones starts nsd with testdata/integration's zones plus extra, and
-// unbound with a stub for each of them and for every name in lame, which
-// nsd does not serve (it refuses them; unbound answers SERVFAIL).
-func startZones(t *testing.T, bin string, extra map[string]string, lame ...string) *env {
-	t.Helper()
-	zones := map[string]string{}
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "integration", "*.zone"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no zone files in testdata/integration: %v", err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zones[strings.TrimSuffix(filepath.Base(f), ".zone")] = string(data)
-	}
-	for name, text := range extra {
-		zones[name] = text
-	}
-	n := realdns.StartNSD(t, zones)
-	stubs := map[string]string{}
-	for name := range zones {
-		stubs[name] = n.Stub()
-	}
-	for _, name := range lame {
-		stubs[name] = n.Stub()
-	}
-	u := realdns.StartUnbound(t, stubs)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("nsd:\n%s\nunbound:\n%s", n.Log(), u.Log())
-		}
-	})
-	return &env{bin: bin, nsd: n, unbound: u}
-}
-
 func (e *env) stop() {
 	e.unbound.Stop()
 	e.nsd.Stop()
@@ -137,10 +100,10 @@ func TestIntegrationEvidenceReplayAndDiff(t *testing.T) {
 		}
 	}
 
-	first := startZones(t, bin, map[string]string{"evidence.test": evidenceZoneV1, "lame.test": lameZone})
+	first := startServers(t, bin, map[string]string{"evidence.test": evidenceZoneV1, "lame.test": lameZone}, nil, nil)
 	scan(first, "first")
 	first.stop()
-	second := startZones(t, bin, map[string]string{"evidence.test": evidenceZoneV2}, "lame.test")
+	second := startServers(t, bin, map[string]string{"evidence.test": evidenceZoneV2}, []string{"lame.test"}, nil)
 	scan(second, "second")
 	second.stop()
 

@@ -53,6 +53,15 @@ func startEnvStubs(t testing.TB, extra, more map[string]string) *env {
 	t.Helper()
 	realdns.Find(t, "nsd")
 	realdns.Find(t, "unbound")
+	return startServers(t, buildMxscope(t), extra, []string{"broken.test"}, more)
+}
+
+// startServers starts nsd with testdata/integration's zones plus extra,
+// and unbound with a stub to nsd for each of them and for every name in
+// lame, which nsd does not serve (it refuses them; unbound answers
+// SERVFAIL), and a stub for each name in more to the server given.
+func startServers(t testing.TB, bin string, extra map[string]string, lame []string, more map[string]string) *env {
+	t.Helper()
 	zones := map[string]string{}
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "integration", "*.zone"))
 	if err != nil || len(files) == 0 {
@@ -68,10 +77,12 @@ func startEnvStubs(t testing.TB, extra, more map[string]string) *env {
 	for name, text := range extra {
 		zones[name] = text
 	}
-	bin := buildMxscope(t)
 	n := realdns.StartNSD(t, zones)
-	stubs := map[string]string{"broken.test": n.Stub()}
+	stubs := map[string]string{}
 	for name := range zones {
+		stubs[name] = n.Stub()
+	}
+	for _, name := range lame {
 		stubs[name] = n.Stub()
 	}
 	for name, addr := range more {
