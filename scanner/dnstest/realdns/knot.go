@@ -3,7 +3,6 @@ package realdns
 import (
 	"bufio"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -149,20 +148,10 @@ func StartKnot(tb testing.TB, zones []KnotZone) *Knot {
 		}
 	}
 
-	for range startTries {
-		port := FreePort(tb)
+	startOnFreePort(tb, func(port int) error {
 		k.writeConfig(tb, conf, port, byName)
-		if err = k.start(tb, bin, conf, port, byName); !errors.Is(err, errExited) {
-			break
-		}
-	}
-	if err != nil {
-		log := ""
-		if k.d != nil {
-			log = k.d.logText()
-		}
-		tb.Fatalf("%v\n%s", err, log)
-	}
+		return k.start(tb, bin, conf, port, byName)
+	}, func() string { return k.d.logText() })
 	return k
 }
 

@@ -1,7 +1,6 @@
 package realdns
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,20 +52,7 @@ func StartNSD(tb testing.TB, zones map[string]string) *NSD {
 	}
 	slices.Sort(n.Zones)
 
-	var err error
-	for range startTries {
-		port := FreePort(tb)
-		if err = n.start(tb, bin, port); !errors.Is(err, errExited) {
-			break
-		}
-	}
-	if err != nil {
-		log := ""
-		if n.d != nil {
-			log = n.d.logText()
-		}
-		tb.Fatalf("%v\n%s", err, log)
-	}
+	startOnFreePort(tb, func(port int) error { return n.start(tb, bin, port) }, func() string { return n.d.logText() })
 	return n
 }
 

@@ -48,6 +48,23 @@ const (
 // port was taken in the meantime); the start is tried again on a new port.
 var errExited = errors.New("realdns: daemon exited while starting")
 
+// startOnFreePort calls start with a free port until it succeeds or fails
+// otherwise than by the daemon exiting (errExited: the port was taken in
+// the meantime), at most startTries times; a failure fails tb with the
+// daemon's log.
+func startOnFreePort(tb testing.TB, start func(port int) error, log func() string) {
+	tb.Helper()
+	var err error
+	for range startTries {
+		if err = start(FreePort(tb)); !errors.Is(err, errExited) {
+			break
+		}
+	}
+	if err != nil {
+		tb.Fatalf("%v\n%s", err, log())
+	}
+}
+
 // Find returns the path of the named daemon; see Require, which it is.
 func Find(tb testing.TB, name string) string {
 	tb.Helper()
@@ -170,6 +187,9 @@ func (d *daemon) stop() {
 
 // logText returns the daemon's log files, for failure messages.
 func (d *daemon) logText() string {
+	if d == nil {
+		return "" // it never started
+	}
 	var b strings.Builder
 	for _, p := range d.logs {
 		data, err := os.ReadFile(p)

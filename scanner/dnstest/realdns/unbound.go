@@ -1,7 +1,6 @@
 package realdns
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -94,20 +93,7 @@ func StartUnbound(tb testing.TB, stubs map[string]string, opts ...UnboundOption)
 	}
 	slices.Sort(u.Stubs)
 
-	var err error
-	for range startTries {
-		port := FreePort(tb)
-		if err = u.start(tb, bin, port, zones, cfg); !errors.Is(err, errExited) {
-			break
-		}
-	}
-	if err != nil {
-		log := ""
-		if u.d != nil {
-			log = u.d.logText()
-		}
-		tb.Fatalf("%v\n%s", err, log)
-	}
+	startOnFreePort(tb, func(port int) error { return u.start(tb, bin, port, zones, cfg) }, func() string { return u.d.logText() })
 	return u
 }
 
