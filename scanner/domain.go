@@ -27,7 +27,6 @@ type domainScan struct {
 	spf      *spf.Analysis
 	dmarc    *dmarc.Result
 	external []dmarc.ExternalCheck
-	mxStatus resolve.Status
 	// a null MX stood beside real MX records (RFC 7505 §3 forbids it)
 	nullMixed bool
 	// per MX host: what its address lookups said (nil without the addr check)
@@ -151,7 +150,6 @@ func (d *domainScan) lookupApex(ctx context.Context) {
 	r := d.r
 	a := d.s.dns.Query(ctx, r.Domain, dns.TypeTXT)
 	d.apex, d.apexType = apexFacts(a), dns.TypeTXT
-	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	if r.Status != StatusOK {
 		r.Error = d.lookupError("", a)
@@ -200,7 +198,6 @@ func (d *domainScan) lookupMX(ctx context.Context) {
 	r, s := d.r, d.s
 	a := s.dns.Query(ctx, r.Domain, dns.TypeMX)
 	d.apex, d.apexType = apexFacts(a), dns.TypeMX
-	d.mxStatus = a.Status
 	r.Status = statusOf(a.Status)
 	switch a.Status {
 	case resolve.StatusOK:
@@ -269,7 +266,7 @@ func (d *domainScan) lookupError(prefix string, a resolve.Answer) string {
 // domain's own address, if it has one.
 func (d *domainScan) implicitMX(ctx context.Context) {
 	r := d.r
-	addrs, st, _ := d.addresses(ctx, r.Domain)
+	addrs, st, _, _ := d.addresses(ctx, r.Domain)
 	switch {
 	case len(addrs) > 0:
 		r.Mail = MailImplicit
@@ -285,8 +282,8 @@ func (d *domainScan) implicitMX(ctx context.Context) {
 // addresses resolves A and AAAA for name. The status is ok when either
 // answered with addresses, an error status when either failed, and
 // otherwise nodata or nxdomain. canonical is the end of the CNAME chain
-// when name is an alias, else "".
-func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string, st resolve.Status, canonical string) {
+// when name is an alias, else "". v6 is the AAAA answer's own status.
+func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string, st resolve.Status, canonical string, v6 resolve.Status) {
 	a4 := d.s.dns.Query(ctx, name, dns.TypeA)
 	a6 := d.s.dns.Query(ctx, name, dns.TypeAAAA)
 	var out []string
@@ -309,17 +306,18 @@ func (d *domainScan) addresses(ctx context.Context, name string) (addrs []string
 			}
 		}
 	}
+	v6 = a6.Status
 	switch {
 	case len(out) > 0:
-		return out, resolve.StatusOK, canonical
+		return out, resolve.StatusOK, canonical, v6
 	case !a4.Void():
-		return nil, a4.Status, canonical
+		return nil, a4.Status, canonical, v6
 	case !a6.Void():
-		return nil, a6.Status, canonical
+		return nil, a6.Status, canonical, v6
 	case a4.Status == resolve.StatusNXDomain || a6.Status == resolve.StatusNXDomain:
-		return nil, resolve.StatusNXDomain, canonical
+		return nil, resolve.StatusNXDomain, canonical, v6
 	}
-	return nil, resolve.StatusNoData, canonical
+	return nil, resolve.StatusNoData, canonical, v6
 }
 
 func (d *domainScan) lookupMXAddresses(ctx context.Context) {
@@ -333,10 +331,8 @@ func (d *domainScan) lookupMXAddresses(ctx context.Context) {
 			m.Status = resolve.StatusOK
 			continue
 		}
-		addrs, st, canonical := d.addresses(ctx, m.Host)
+		addrs, st, canonical, v6 := d.addresses(ctx, m.Host)
 		m.Addresses, m.Status, m.Canonical = addrs, st, canonical
-		// The AAAA answer again, from the cache, for mx-no-ipv6.
-		v6 := d.s.dns.Query(ctx, m.Host, dns.TypeAAAA).Status
 		d.mxFacts[m.Host] = hostFacts{status: st, v6: v6}
 	}
 }

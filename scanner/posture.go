@@ -191,7 +191,7 @@ func (d *domainScan) providerSelectors() []string {
 func (d *domainScan) fetchSTSPolicy(ctx context.Context) *STSPolicy {
 	host := mtasts.Host(d.r.Domain)
 	out := &STSPolicy{URL: mtasts.URL(d.r.Domain)}
-	addrs, st, _ := d.addresses(ctx, host)
+	addrs, st, _, _ := d.addresses(ctx, host)
 	switch st {
 	case resolve.StatusOK:
 	case resolve.StatusNXDomain:
