@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -177,7 +176,7 @@ func (d *domainScan) lookupDANE(ctx context.Context) {
 	}
 	for i := range min(len(r.MX), MaxMXAddressLookups) {
 		m := &r.MX[i]
-		if _, err := netip.ParseAddr(strings.Trim(m.Host, "[]")); err == nil {
+		if isAddress(m.Host) {
 			continue // an IP literal has no TLSA name (mx-ip-literal)
 		}
 		name := "_25._tcp." + m.Host

@@ -171,7 +171,7 @@ var fixes = map[string]fixer{
 		if reg == "" {
 			reg = host
 		}
-		if own, _ := publicsuffix.EffectiveTLDPlusOne(d.r.Domain); own == reg {
+		if d.registered() == reg {
 			return fmt.Sprintf(`give %s an address in your own zone, or remove the MX record %s → %s%s`, host, d.r.Domain, host, onlyMXNote(d))
 		}
 		return fmt.Sprintf(`remove the MX record %s → %s, or point it at a host that exists; until then whoever registers %s can receive %s's mail%s`, d.r.Domain, host, reg, d.r.Domain, onlyMXNote(d))
@@ -421,13 +421,14 @@ func sendersNow(d *domainScan) string {
 	}
 	var names []string
 	for _, t := range d.spf.Targets {
-		names = append(names, t.Mechanism+":"+t.Name)
 		if len(names) == 6 {
 			names = append(names, "…")
 			break
 		}
+		names = append(names, t.Mechanism+":"+t.Name)
 	}
-	if p, err := spf.Parse(d.spf.Record); err == nil {
+	// The walk parsed the record already; the scan's memo has it.
+	if p, err := d.s.spfParsed.Parse(d.spf.Record); err == nil {
 		for _, m := range p.Mechanisms {
 			if m.Kind == spf.KindIP4 || m.Kind == spf.KindIP6 {
 				names = append(names, "ip4/ip6 ranges")
