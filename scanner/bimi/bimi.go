@@ -188,8 +188,8 @@ func Parse(record string) (*Record, error) {
 			return nil, ErrVersion // v= twice, or not first
 		case "l":
 			hasL = true
-			for u := range strings.SplitSeq(value, ",") {
-				if value != "" {
+			if value != "" {
+				for u := range strings.SplitSeq(value, ",") {
 					if err := httpsURI("l", strings.TrimSpace(u)); err != nil {
 						return nil, err
 					}
