@@ -66,6 +66,22 @@ func TestFormatsProvidersAndChecksIgnoreCase(t *testing.T) {
 	if r := mxscope(t, "", false, "providers", "-f", "JSONL"); r.code != exitOK || !strings.HasPrefix(r.stdout, "{") {
 		t.Errorf("providers -f JSONL: exit %d, %.40q", r.code, r.stdout)
 	}
+	// replay, diff and merge read formats and --fail-on as scan does.
+	dir := t.TempDir()
+	rep, ev := filepath.Join(dir, "scan.jsonl"), filepath.Join(dir, "scan.evidence.jsonl")
+	if r := mxscope(t, "", false, "scan", "-f", "JSONL", "-o", rep, "--evidence", ev, "--resolver", srv.Addr(), "campaign.example"); r.code != exitOK {
+		t.Fatalf("scan -f JSONL: exit %d: %s", r.code, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"replay", ev, "-f", "JSON", "--fail-on", "INFO", "--allow-unchecked"},
+		{"diff", rep, rep, "-f", "JSON", "--fail-on", "Changed"},
+		{"merge", rep, "-f", "JSON"},
+	} {
+		r := mxscope(t, "", false, args...)
+		if r.code == exitUsage || !strings.HasPrefix(r.stdout, "{") {
+			t.Errorf("%s: exit %d, %.40q; %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
 }
 
 func TestUnknownProviderSuggestsWhatWasMeant(t *testing.T) {

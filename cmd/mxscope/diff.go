@@ -114,9 +114,11 @@ func openSide(ctx context.Context, io *streams, o *diffOptions, path string, ind
 }
 
 func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
-	if !slices.Contains(report.DiffFormats, o.Format) {
-		return userError(exitUsage, "formats: "+strings.Join(report.DiffFormats, ", "), "unknown format %q", o.Format)
+	var err error
+	if o.Format, err = parseFormat(o.Format, report.DiffFormats); err != nil {
+		return err
 	}
+	o.FailOn = strings.ToLower(o.FailOn)
 	switch o.FailOn {
 	case "", "weakened", "changed":
 	default:
@@ -151,7 +153,7 @@ func runDiff(ctx context.Context, io *streams, o *diffOptions) error {
 		return err
 	}
 	defer out.Abort()
-	werr := func(err error) error { return writeError(&scanOptions{Output: o.Output}, err) }
+	werr := func(err error) error { return writeError(o.Output, err) }
 	w, err := report.NewDiff(o.Format, out, report.Options{Terminal: io.OutTTY && o.Output == "", Width: io.OutWidth, LabelKeys: keys})
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)

@@ -131,9 +131,9 @@ func fileKind(path string) (string, error) {
 }
 
 func runMerge(ctx context.Context, io *streams, o *mergeOptions) error {
-	o.Format = strings.ToLower(o.Format)
-	if !slices.Contains(report.Formats, o.Format) {
-		return userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
+	var err error
+	if o.Format, err = parseFormat(o.Format, report.Formats); err != nil {
+		return err
 	}
 	if o.Possible && len(o.Providers) == 0 {
 		return userError(exitUsage, "for example: mxscope merge shards/ --provider microsoft --possible", "--possible needs --provider")
@@ -188,7 +188,7 @@ func mergeReports(ctx context.Context, io *streams, paths []string, o *mergeOpti
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
-	werr := func(err error) error { return writeError(&scanOptions{Output: o.Output}, err) }
+	werr := func(err error) error { return writeError(o.Output, err) }
 	if err := w.Begin(set.Meta); err != nil {
 		return werr(err)
 	}

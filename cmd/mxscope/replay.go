@@ -7,7 +7,6 @@ import (
 	"iter"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -174,14 +173,13 @@ func (noAnswers) Query(_ context.Context, name string, qtype uint16) resolve.Ans
 }
 
 func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
-	if !slices.Contains(report.Formats, o.Format) {
-		return userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
+	var err error
+	if o.Format, err = parseFormat(o.Format, report.Formats); err != nil {
+		return err
 	}
-	var failOn scanner.Severity
-	if o.FailOn != "" {
-		if failOn = scanner.Severity(strings.ToLower(o.FailOn)); failOn.Rank() == 0 {
-			return userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
-		}
+	failOn, err := parseFailOn(o.FailOn)
+	if err != nil {
+		return err
 	}
 	if o.Possible && len(o.Providers) == 0 {
 		return userError(exitUsage, "for example: mxscope replay scan.evidence.jsonl --provider microsoft --possible", "--possible needs --provider")
@@ -236,7 +234,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
-	werr := func(err error) error { return writeError(&scanOptions{Output: o.Output}, err) }
+	werr := func(err error) error { return writeError(o.Output, err) }
 	meta := scanner.Meta{
 		Schema: scanner.Schema, Tool: "mxscope", Version: toolVersion(),
 		Started: src.meta.Started, Resolvers: src.meta.Resolvers, Catalog: cat.Version, Checks: checks.String(),

@@ -212,15 +212,11 @@ func allChecks() scanner.Checks {
 // validate checks everything that does not need the network or files, so
 // that usage errors come before any work.
 func (o *scanOptions) validate() (checks scanner.Checks, failOn scanner.Severity, err error) {
-	o.Format = strings.ToLower(o.Format)
-	if !slices.Contains(report.Formats, o.Format) {
-		return nil, "", userError(exitUsage, "formats: "+strings.Join(report.Formats, ", "), "unknown format %q", o.Format)
+	if o.Format, err = parseFormat(o.Format, report.Formats); err != nil {
+		return nil, "", err
 	}
-	if o.FailOn != "" {
-		failOn = scanner.Severity(strings.ToLower(o.FailOn))
-		if failOn.Rank() == 0 {
-			return nil, "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", o.FailOn)
-		}
+	if failOn, err = parseFailOn(o.FailOn); err != nil {
+		return nil, "", err
 	}
 	if o.shard, err = targets.ParseShard(o.Shard); err != nil {
 		return nil, "", userError(exitUsage, "--shard K/N: K counts from 0, so the shards of 4 are 0/4, 1/4, 2/4 and 3/4", "%s", strings.TrimPrefix(err.Error(), "targets: "))
@@ -412,12 +408,12 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	if begin {
 		if err := w.Begin(meta); err != nil {
-			return writeError(o, err)
+			return writeError(o.Output, err)
 		}
 	}
 	if resume != nil {
 		if err := resume.copyRows(out); err != nil {
-			return writeError(o, err)
+			return writeError(o.Output, err)
 		}
 	}
 
@@ -462,7 +458,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		if ev.failed(scanErr) {
 			return ev.writeError(scanErr)
 		}
-		return writeError(o, scanErr)
+		return writeError(o.Output, scanErr)
 	}
 	if readErr != nil {
 		return userError(exitError, "", "reading targets: %s", readErr)
@@ -477,7 +473,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	s := sum.Summary()
 	s.Partial = interrupted
 	if err := w.End(s); err != nil {
-		return writeError(o, err)
+		return writeError(o.Output, err)
 	}
 	if interrupted && o.Format == "csv" && out.temporary() {
 		// A CSV cannot say it is partial: it goes beside the report it
@@ -485,7 +481,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		out.redirect(partialName(dest.path))
 	}
 	if err := out.Commit(); err != nil {
-		return writeError(o, err)
+		return writeError(o.Output, err)
 	}
 	if interrupted {
 		interruptMessage(io, o, out, scanned, src)
@@ -547,10 +543,35 @@ func interruptMessage(io *streams, o *scanOptions, out *output, n int, src *sour
 	}
 }
 
-func writeError(o *scanOptions, err error) error {
+// parseFormat returns the output format named, in any case, or a usage
+// error listing the formats the command writes.
+func parseFormat(name string, formats []string) (string, error) {
+	f := strings.ToLower(name)
+	if !slices.Contains(formats, f) {
+		return "", userError(exitUsage, "formats: "+strings.Join(formats, ", "), "unknown format %q", name)
+	}
+	return f, nil
+}
+
+// parseFailOn returns the severity --fail-on names, in any case; "" when
+// the flag is not set.
+func parseFailOn(name string) (scanner.Severity, error) {
+	if name == "" {
+		return "", nil
+	}
+	s := scanner.Severity(strings.ToLower(name))
+	if s.Rank() == 0 {
+		return "", userError(exitUsage, "severities: high, medium, low, info", "unknown severity %q for --fail-on", name)
+	}
+	return s, nil
+}
+
+// writeError is the error of writing the report to output ("" is
+// standard output).
+func writeError(output string, err error) error {
 	dest := "standard output"
-	if o.Output != "" {
-		dest = o.Output
+	if output != "" {
+		dest = output
 	}
 	return userError(exitError, "", "writing the report to %s: %s", dest, err)
 }
