@@ -179,7 +179,9 @@ func (sh *cacheShard) keep(e *entry, size int) bool {
 }
 
 // withdraw takes e out of the map and off the ring, so that neither keeps
-// its answer. The caller holds sh.mu.
+// its answer: e went on the ring when its query started, and a slot left
+// there would hold an answer too big to keep until the hand came round,
+// past the bound in bytes. The caller holds sh.mu.
 func (sh *cacheShard) withdraw(h uint64, e *entry) {
 	if sh.m[h] == e {
 		delete(sh.m, h)

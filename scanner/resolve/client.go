@@ -99,7 +99,8 @@ type Client struct {
 
 	// gso: queries are padded to gsoSize and sent in batches with UDP
 	// segmentation offload (send.go, gso_linux.go); cleared for good if
-	// the kernel refuses a batch or timeouts become common.
+	// the kernel refuses a batch or losses (timeouts less the late
+	// replies counted as strays) become common (checkLosses).
 	gso    atomic.Bool
 	gsoOOB []byte
 
@@ -113,8 +114,8 @@ type Client struct {
 	readers   sync.WaitGroup // the socket readers and the sweeper
 	bg        sync.WaitGroup // probes and TCP attempts running alongside UDP ones
 
-	queries, retriesN, responses, timeouts, tcpFallbacks, discarded, throttled, batched, probesN, late, lost, strays atomic.Uint64
-	lostSeen                                                                                                         uint64 // lost, as checkLosses last read it; the sweeper's
+	queries, retriesN, tcpFallbacks, discarded, throttled, batched, probesN, late, lost, strays atomic.Uint64
+	lostSeen                                                                                    uint64 // lost, as checkLosses last read it; the sweeper's
 }
 
 var _ Querier = (*Client)(nil)
@@ -412,8 +413,6 @@ func (c *Client) Stats() Stats {
 	st := Stats{
 		Queries:      c.queries.Load(),
 		Retries:      c.retriesN.Load(),
-		Responses:    c.responses.Load(),
-		Timeouts:     c.timeouts.Load(),
 		TCPFallbacks: c.tcpFallbacks.Load(),
 		Discarded:    c.discarded.Load(),
 		Throttled:    c.throttled.Load(),
@@ -423,6 +422,8 @@ func (c *Client) Stats() Stats {
 	}
 	for _, s := range c.servers {
 		st.SetAside += s.setAside.Load()
+		st.Responses += s.answers.Load()
+		st.Timeouts += s.timeouts.Load()
 	}
 	return st
 }
@@ -614,10 +615,7 @@ func (x *exchange) linger() Answer {
 	w.home, x.cur = s, -1
 	x.lingering = true
 	x.budget = 0
-	if st := x.wait(); st == stepRetry || st == stepNext {
-		// A SERVFAIL or REFUSED that came late: it is the answer.
-		return x.last
-	}
+	x.wait() // whatever ends it, a late SERVFAIL or REFUSED included, x.last is the answer
 	return x.last
 }
 
@@ -821,26 +819,17 @@ func (x *exchange) wait() step {
 	w, c := x.w, x.c
 	for {
 		var b *[]byte
-		if x.tcp == nil {
-			select {
-			case b = <-w.ch:
-			case <-x.ctx.Done():
-				x.last = ctxAnswer(x.ctx.Err())
-				return stepReturn
+		select { // x.tcp nil: no TCP attempt, that case never fires
+		case b = <-w.ch:
+		case r := <-x.tcp:
+			x.tcp = nil
+			if st := x.tcpDone(r); st != stepWait {
+				return st
 			}
-		} else {
-			select {
-			case b = <-w.ch:
-			case r := <-x.tcp:
-				x.tcp = nil
-				if st := x.tcpDone(r); st != stepWait {
-					return st
-				}
-				continue
-			case <-x.ctx.Done():
-				x.last = ctxAnswer(x.ctx.Err())
-				return stepReturn
-			}
+			continue
+		case <-x.ctx.Done():
+			x.last = ctxAnswer(x.ctx.Err())
+			return stepReturn
 		}
 		switch b {
 		case timeoutMark, kickMark:
@@ -914,7 +903,6 @@ func (x *exchange) reply(b *[]byte) step {
 		c.discarded.Add(1)
 		return stepWait // a forged or broken reply: the real one may still come
 	}
-	c.responses.Add(1)
 	w.regs[at].answered = true
 	if at != x.cur {
 		c.late.Add(1) // its wait had ended: the query was sent again
@@ -1190,7 +1178,6 @@ func (c *Client) exchangeTCP(ctx context.Context, srv *server, fqdn string, qtyp
 	case c.closeCtx.Err() != nil:
 		return failed(StatusError, ErrClosed), false
 	case err != nil && (tctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)):
-		c.timeouts.Add(1)
 		srv.timeouts.Add(1)
 		return failed(StatusTimeout, fmt.Errorf("%w: no reply over TCP from %s within %v", ErrTimeout, srv.addr, c.timeout)), true
 	case err != nil:
@@ -1205,7 +1192,6 @@ func (c *Client) exchangeTCP(ctx context.Context, srv *server, fqdn string, qtyp
 		c.discarded.Add(1)
 		return failed(StatusError, fmt.Errorf("%w (TCP from %s)", ErrMismatch, srv.addr)), true
 	}
-	c.responses.Add(1)
 	now := c.clock()
 	c.heard(srv, now, 0) // no sample: the time includes the connection's set-up
 	if r.Truncated {

@@ -153,7 +153,6 @@ func (c *Client) heard(s *server, now int64, rtt time.Duration) {
 // loss, not silence.
 func (c *Client) unanswered(s *server, sent int64) {
 	s.timeouts.Add(1)
-	c.timeouts.Add(1)
 	if s.down.Load() || sent <= s.heardAt.Load()+sampleGap {
 		return
 	}

@@ -114,7 +114,7 @@ type Answer struct {
 	TCP, AD, TC bool
 	// Time is when the question was sent and Latency how long its answer
 	// took, retries included. The Client leaves them zero; a Querier that
-	// wraps it to keep evidence (evidence.Recorder) sets them, so that a
+	// wraps it to keep evidence (evidence.Stamp) sets them, so that a
 	// scan without one pays nothing for the clock.
 	Time    time.Time
 	Latency time.Duration
