@@ -238,11 +238,8 @@ func mergeEvidence(ctx context.Context, io *streams, paths []string, dest string
 // mergeError says why a set could not be merged, and what to do.
 func mergeError(err error) error {
 	msg := report.Clean(strings.TrimPrefix(err.Error(), "merge: "))
-	switch {
-	case errors.Is(err, merge.ErrNotShards):
+	if errors.Is(err, merge.ErrNotShards) {
 		return userError(exitError, "merge takes the N files of one scan: mxscope scan --shard K/N for each K from 0 to N-1, with the same targets file and flags", "%s", msg)
-	case errors.Is(err, merge.ErrPartial):
-		return userError(exitError, "", "%s", msg)
 	}
-	return userError(exitError, "", "%s", msg)
+	return userError(exitError, "", "%s", msg) // a partial shard's message says how to carry it on
 }

@@ -81,9 +81,6 @@ func (s *Spool) put(b []byte) error {
 	return nil
 }
 
-// Len is the number of entries stored.
-func (s *Spool) Len() int { return len(s.idx) }
-
 // Sorted reads the entries back in the order of their keys (entries with
 // equal keys in the order they were added), each with its answer lines.
 func (s *Spool) Sorted() iter.Seq2[*Entry, error] {

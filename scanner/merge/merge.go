@@ -63,9 +63,10 @@ type Set struct {
 	Keys []string // label keys, first-seen in input order
 }
 
-// Open reads every file once, checks that together they are the N shards
-// of one finished scan of one targets list, and collects what the writers
-// need before the first row (the label keys, in input order).
+// Open reads every file through, checks that together they are the N
+// shards of one finished scan of one targets list, and collects what the
+// writers need before the first row: the label keys, in input order, which
+// takes a second pass over the rows in that order.
 func Open(paths []string) (*Set, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: no files", ErrNotShards)
@@ -455,7 +456,7 @@ func (s *Set) lines() iter.Seq2[[]byte, error] {
 	}
 }
 
-// readLine reads one line of at most MaxRow bytes, without its newline.
+// readLine reads one line of at most MaxRow bytes, its newline included.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var long []byte
 	for {
