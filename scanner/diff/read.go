@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/internal/lines"
 	"github.com/mxscope/mxscope/scanner/targets"
 )
 
@@ -251,28 +252,16 @@ func (r *Report) readJSON(br *bufio.Reader) error {
 	return err
 }
 
-// readLine reads one line, newline included, of at most MaxRow bytes.
+// readLine reads one row of at most MaxRow bytes, a copy of its own.
 func readLine(br *bufio.Reader) ([]byte, error) {
-	var long []byte
-	for {
-		b, err := br.ReadSlice('\n')
-		switch {
-		case err == nil || err == io.EOF && len(b)+len(long) > 0:
-			if long != nil {
-				b = append(long, b...)
-			}
-			if len(b) > MaxRow {
-				return nil, fmt.Errorf("a row longer than %d bytes", MaxRow)
-			}
-			return bytes.Clone(b), nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			if long = append(long, b...); len(long) > MaxRow {
-				return nil, fmt.Errorf("a row longer than %d bytes", MaxRow)
-			}
-		default:
-			return nil, err
-		}
+	b, err := lines.Read(br, MaxRow)
+	if errors.Is(err, lines.ErrTooLong) {
+		return nil, fmt.Errorf("a row longer than %d bytes", MaxRow)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
 }
 
 // each streams every result row, in order.

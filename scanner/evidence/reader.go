@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/internal/lines"
 	"github.com/mxscope/mxscope/scanner/mtasts"
 	"github.com/mxscope/mxscope/scanner/resolve"
 	"github.com/mxscope/mxscope/scanner/targets"
@@ -320,38 +321,29 @@ func (r *Reader) next() ([]byte, error) {
 	}
 }
 
-// readLine reads one line of at most MaxLine bytes.
+// readLine reads one line of at most MaxLine bytes, without its line
+// break.
 func (r *Reader) readLine() ([]byte, error) {
-	var long []byte
-	for {
-		b, err := r.br.ReadSlice('\n')
-		switch {
-		case err == nil:
-			r.line++
-			if long != nil {
-				b = append(long, b...)
-			}
-			b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-			if len(b) > MaxLine {
-				return nil, r.errorf("line longer than %d bytes", MaxLine)
-			}
-			return b, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			long = append(long, b...)
-			if len(long) > MaxLine {
-				r.line++
-				return nil, r.errorf("line longer than %d bytes", MaxLine)
-			}
-		case err == io.EOF && len(b)+len(long) > 0:
-			// The file was cut inside a line (a copy that did not
-			// finish): what came before is still good, and End is nil.
-			r.line++
-			r.cut = true
-			return nil, io.EOF
-		default:
-			return nil, err
-		}
+	b, err := lines.Read(r.br, MaxLine+2) // the bound is the line's, not its CR LF's
+	switch {
+	case errors.Is(err, lines.ErrTooLong):
+		r.line++
+		return nil, r.errorf("line longer than %d bytes", MaxLine)
+	case err != nil:
+		return nil, err
 	}
+	r.line++
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		// The file was cut inside a line (a copy that did not finish):
+		// what came before is still good, and End is nil.
+		r.cut = true
+		return nil, io.EOF
+	}
+	b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+	if len(b) > MaxLine {
+		return nil, r.errorf("line longer than %d bytes", MaxLine)
+	}
+	return b, nil
 }
 
 func (r *Reader) errorf(format string, args ...any) error {

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/mxscope/mxscope/scanner"
+	"github.com/mxscope/mxscope/scanner/internal/lines"
 	"github.com/mxscope/mxscope/scanner/targets"
 )
 
@@ -458,24 +459,9 @@ func (s *Set) lines() iter.Seq2[[]byte, error] {
 
 // readLine reads one line of at most MaxRow bytes, its newline included.
 func readLine(br *bufio.Reader) ([]byte, error) {
-	var long []byte
-	for {
-		b, err := br.ReadSlice('\n')
-		switch {
-		case err == nil:
-			if long != nil {
-				return append(long, b...), nil
-			}
-			return b, nil
-		case err == bufio.ErrBufferFull:
-			if len(long)+len(b) > MaxRow {
-				return nil, fmt.Errorf("a line longer than %d MiB", MaxRow>>20)
-			}
-			long = append(long, b...)
-		case err == io.EOF && len(b)+len(long) > 0:
-			return append(long, b...), nil
-		default:
-			return nil, err
-		}
+	b, err := lines.Read(br, MaxRow)
+	if errors.Is(err, lines.ErrTooLong) {
+		return nil, fmt.Errorf("a line longer than %d MiB", MaxRow>>20)
 	}
+	return b, err
 }
