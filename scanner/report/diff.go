@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -29,7 +28,7 @@ func NewDiff(format string, w io.Writer, opt Options) (DiffWriter, error) {
 	case "table":
 		return newDiffTable(w, opt), nil
 	case "json":
-		return &diffJSON{out: bufio.NewWriter(w)}, nil
+		return &diffJSON{jsonStream{out: bufio.NewWriter(w)}}, nil
 	case "jsonl":
 		return &diffJSONL{j: newJSONL(w)}, nil
 	case "csv":
@@ -236,48 +235,11 @@ func (c *diffCSV) row(cells []string) error {
 }
 
 // diffJSON: one document, streamed: the header, "changes", the summary.
-type diffJSON struct {
-	out *bufio.Writer
-	n   int
-}
+type diffJSON struct{ jsonStream }
 
-func (j *diffJSON) Begin(m diff.Meta) error {
-	b, err := marshal(diffMeta(m), "", "  ")
-	if err != nil {
-		return err
-	}
-	j.out.Write(bytes.TrimSuffix(b, []byte("\n}")))
-	j.out.WriteString(",\n  \"changes\": [")
-	return j.out.Flush()
-}
-
-func (j *diffJSON) Write(c diff.Change) error {
-	b, err := marshal(c, "    ", "  ")
-	if err != nil {
-		return err
-	}
-	if j.n > 0 {
-		j.out.WriteString(",")
-	}
-	j.n++
-	j.out.WriteString("\n    ")
-	j.out.Write(b)
-	return j.out.Flush()
-}
-
-func (j *diffJSON) End(s diff.Summary) error {
-	b, err := marshal(s, "  ", "  ")
-	if err != nil {
-		return err
-	}
-	if j.n > 0 {
-		j.out.WriteString("\n  ")
-	}
-	j.out.WriteString("],\n  \"summary\": ")
-	j.out.Write(b)
-	j.out.WriteString("\n}\n")
-	return j.out.Flush()
-}
+func (j *diffJSON) Begin(m diff.Meta) error   { return j.begin(diffMeta(m), "changes") }
+func (j *diffJSON) Write(c diff.Change) error { return j.item(c) }
+func (j *diffJSON) End(s diff.Summary) error  { return j.end(s) }
 
 // diffMeta normalises the times, as meta does for a scan.
 func diffMeta(m diff.Meta) diff.Meta {

@@ -14,28 +14,37 @@ import (
 // jsonDoc writes one JSON document, streaming: Begin writes the header
 // fields and opens "results", each Write appends one result, and End closes
 // the array and adds the summary. No result is held after its Write.
-type jsonDoc struct {
+type jsonDoc struct{ jsonStream }
+
+func newJSON(w io.Writer) *jsonDoc { return &jsonDoc{jsonStream{out: bufio.NewWriter(w)}} }
+
+func (j *jsonDoc) Begin(m scanner.Meta) error    { return j.begin(meta(m), "results") }
+func (j *jsonDoc) Write(r *scanner.Result) error { return j.item(r) }
+func (j *jsonDoc) End(s scanner.Summary) error   { return j.end(s) }
+
+// jsonStream writes a document of a header object's fields, an array
+// under key whose items come one at a time, and a summary, flushing as it
+// goes: the scan's json report and the diff's.
+type jsonStream struct {
 	out *bufio.Writer
-	n   int
+	n   int // items written
 }
 
-func newJSON(w io.Writer) *jsonDoc { return &jsonDoc{out: bufio.NewWriter(w)} }
-
-func (j *jsonDoc) Begin(m scanner.Meta) error {
-	b, err := marshal(meta(m), "", "  ")
+func (j *jsonStream) begin(header any, key string) error {
+	b, err := marshal(header, "", "  ")
 	if err != nil {
 		return err
 	}
-	// Reopen the header object to add the results array and the summary:
-	// the header fields stay exactly Meta's, with no second list of them.
+	// Reopen the header object to add the array and the summary: the
+	// header fields stay exactly the header's, with no second list of them.
 	b = bytes.TrimSuffix(b, []byte("\n}"))
 	j.out.Write(b)
-	j.out.WriteString(",\n  \"results\": [")
+	j.out.WriteString(",\n  \"" + key + "\": [")
 	return j.out.Flush()
 }
 
-func (j *jsonDoc) Write(r *scanner.Result) error {
-	b, err := marshal(r, "    ", "  ")
+func (j *jsonStream) item(v any) error {
+	b, err := marshal(v, "    ", "  ")
 	if err != nil {
 		return err
 	}
@@ -48,8 +57,8 @@ func (j *jsonDoc) Write(r *scanner.Result) error {
 	return j.out.Flush()
 }
 
-func (j *jsonDoc) End(s scanner.Summary) error {
-	b, err := marshal(s, "  ", "  ")
+func (j *jsonStream) end(summary any) error {
+	b, err := marshal(summary, "  ", "  ")
 	if err != nil {
 		return err
 	}
