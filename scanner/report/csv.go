@@ -32,9 +32,13 @@ func newCSV(w io.Writer, opt Options) *csvReport { return &csvReport{w: csv.NewW
 
 // csvLabelColumns names the label columns: the key, prefixed with "label_"
 // (as often as needed) when it would collide with another column.
-func csvLabelColumns(keys []string) []string {
+func csvLabelColumns(keys []string) []string { return labelColumns(keys, csvFixed) }
+
+// labelColumns names the label columns of a CSV whose other columns are
+// domain and fixed.
+func labelColumns(keys, fixed []string) []string {
 	used := map[string]bool{"domain": true}
-	for _, c := range csvFixed {
+	for _, c := range fixed {
 		used[c] = true
 	}
 	out := make([]string, len(keys))

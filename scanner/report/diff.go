@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -32,7 +31,7 @@ func NewDiff(format string, w io.Writer, opt Options) (DiffWriter, error) {
 	case "jsonl":
 		return &diffJSONL{j: newJSONL(w)}, nil
 	case "csv":
-		return &diffCSV{w: csv.NewWriter(w), opt: opt}, nil
+		return &diffCSV{newCSV(w, opt)}, nil
 	case "markdown":
 		return &diffMarkdown{out: bufio.NewWriter(w), opt: opt}, nil
 	}
@@ -187,26 +186,12 @@ func (t *diffTable) End(s diff.Summary) error {
 }
 
 // diffCSV: one row per change; labels in columns as in a scan's csv.
-type diffCSV struct {
-	w   *csv.Writer
-	opt Options
-}
+type diffCSV struct{ *csvReport }
 
 var diffCSVFixed = []string{"field", "change", "old", "new", "severity", "note"}
 
 func (c *diffCSV) Begin(diff.Meta) error {
-	used := map[string]bool{"domain": true}
-	for _, f := range diffCSVFixed {
-		used[f] = true
-	}
-	h := []string{"domain"}
-	for _, k := range c.opt.LabelKeys {
-		for used[k] {
-			k = "label_" + k
-		}
-		used[k] = true
-		h = append(h, k)
-	}
+	h := append([]string{"domain"}, labelColumns(c.opt.LabelKeys, diffCSVFixed)...)
 	return c.row(append(h, diffCSVFixed...))
 }
 
@@ -219,17 +204,6 @@ func (c *diffCSV) Write(ch diff.Change) error {
 }
 
 func (c *diffCSV) End(diff.Summary) error {
-	c.w.Flush()
-	return c.w.Error()
-}
-
-func (c *diffCSV) row(cells []string) error {
-	for i, s := range cells {
-		cells[i] = CSVCell(s)
-	}
-	if err := c.w.Write(cells); err != nil {
-		return err
-	}
 	c.w.Flush()
 	return c.w.Error()
 }
