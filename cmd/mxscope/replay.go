@@ -101,7 +101,7 @@ func openReplay(path string) (*replaySource, error) {
 	}
 	r.SkipAnswers()
 	src := &replaySource{path: path, meta: r.Meta()}
-	seen := map[string]bool{}
+	var labels targets.KeyOrder
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
@@ -111,14 +111,9 @@ func openReplay(path string) (*replaySource, error) {
 			return nil, userError(exitError, "", "%s", err)
 		}
 		src.total++
-		for _, l := range e.Target.Labels {
-			if !seen[l.Key] {
-				seen[l.Key] = true
-				src.keys = append(src.keys, l.Key)
-			}
-		}
+		labels.Add(e.Target.Labels)
 	}
-	src.end = r.End()
+	src.end, src.keys = r.End(), labels.Keys
 	return src, nil
 }
 

@@ -58,7 +58,7 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		src.name, src.path = o.Targets, o.Targets
 		src.lines = isLineList(o.Targets) // no YAML targets file is one (targets.IsLineList)
 	}
-	seen := map[string]bool{}
+	var labels targets.KeyOrder
 	keys, hash := &resumeKeys{}, newListHash()
 	err := src.each(func(t targets.Target) error {
 		src.all++
@@ -67,12 +67,7 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 			return nil
 		}
 		src.total++
-		for _, l := range t.Labels {
-			if !seen[l.Key] {
-				seen[l.Key] = true
-				src.keys = append(src.keys, l.Key)
-			}
-		}
+		labels.Add(t.Labels)
 		if t.Invalid != "" {
 			where := src.name
 			if t.Line > 0 {
@@ -100,7 +95,7 @@ func openSource(io *streams, o *scanOptions, skip map[string]bool) (*source, err
 		src.close()
 		return nil, userError(exitError, "a targets file is a YAML list of domains, or a map with targets:", "no targets to scan")
 	}
-	src.hash = hash.sum()
+	src.hash, src.keys = hash.sum(), labels.Keys
 	return src, nil
 }
 

@@ -128,14 +128,10 @@ type rowHead struct {
 }
 
 // note counts a row, collects its label keys and indexes it.
-func (r *Report) note(h rowHead, off int64, seen map[string]bool) {
+func (r *Report) note(h rowHead, off int64, keys *targets.KeyOrder) {
 	r.Rows++
-	for _, l := range h.Labels {
-		if !seen[l.Key] {
-			seen[l.Key] = true
-			r.Keys = append(r.Keys, l.Key)
-		}
-	}
+	keys.Add(h.Labels)
+	r.Keys = keys.Keys
 	if r.index != nil {
 		k := Key(&scanner.Result{Domain: h.Domain, Input: h.Input})
 		if _, dup := r.index[k]; !dup { // a target listed twice: the first row stands
@@ -145,7 +141,7 @@ func (r *Report) note(h rowHead, off int64, seen map[string]bool) {
 }
 
 func (r *Report) readJSONL(br *bufio.Reader) error {
-	seen := map[string]bool{}
+	var keys targets.KeyOrder
 	var off int64
 	for n := 1; ; n++ {
 		line, err := readLine(br)
@@ -167,7 +163,7 @@ func (r *Report) readJSONL(br *bufio.Reader) error {
 		}
 		switch h.Type {
 		case "":
-			r.note(h, at, seen)
+			r.note(h, at, &keys)
 		case "meta":
 			if n > 1 {
 				continue // a second meta (a resumed report): the first describes the run
@@ -195,7 +191,7 @@ func (r *Report) readJSON(br *bufio.Reader) error {
 		return bad(fmt.Errorf("want a JSON object or JSON Lines"))
 	}
 	header := map[string]json.RawMessage{}
-	seen := map[string]bool{}
+	var keys targets.KeyOrder
 	var off int64
 	sawResults := false
 	for dec.More() {
@@ -230,7 +226,7 @@ func (r *Report) readJSON(br *bufio.Reader) error {
 				return bad(err)
 			}
 			line.WriteByte('\n')
-			r.note(h, off, seen)
+			r.note(h, off, &keys)
 			off += int64(line.Len())
 			w.Write(line.Bytes())
 		}

@@ -83,18 +83,14 @@ func Open(paths []string) (*Set, error) {
 	if err := set.check(); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	var keys targets.KeyOrder
 	for r, err := range set.heads() {
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range r.Labels {
-			if !seen[l.Key] {
-				seen[l.Key] = true
-				set.Keys = append(set.Keys, l.Key)
-			}
-		}
+		keys.Add(r.Labels)
 	}
+	set.Keys = keys.Keys
 	return set, nil
 }
 

@@ -30,6 +30,26 @@ func (l Labels) Get(key string) (any, bool) {
 	return nil, false
 }
 
+// KeyOrder collects label keys in the order they are first seen: the
+// columns of a CSV report and the label keys of every other report.
+type KeyOrder struct {
+	Keys []string
+	seen map[string]bool
+}
+
+// Add notes the keys of ls not seen before.
+func (o *KeyOrder) Add(ls Labels) {
+	for _, l := range ls {
+		if !o.seen[l.Key] {
+			if o.seen == nil {
+				o.seen = map[string]bool{}
+			}
+			o.seen[l.Key] = true
+			o.Keys = append(o.Keys, l.Key)
+		}
+	}
+}
+
 // Keys returns the keys in order.
 func (l Labels) Keys() []string {
 	keys := make([]string, len(l))

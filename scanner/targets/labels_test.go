@@ -118,3 +118,13 @@ func TestLabelsUnmarshalJSONRoundTrips(t *testing.T) {
 		t.Error("a JSON array was accepted as labels")
 	}
 }
+
+func TestKeyOrderKeepsFirstSeenOrder(t *testing.T) {
+	var o KeyOrder
+	o.Add(Labels{{Key: "candidate"}, {Key: "party"}})
+	o.Add(nil)
+	o.Add(Labels{{Key: "office"}, {Key: "candidate"}, {Key: "party"}})
+	if got := strings.Join(o.Keys, ","); got != "candidate,party,office" {
+		t.Errorf("keys %s; want candidate,party,office", got)
+	}
+}

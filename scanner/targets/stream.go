@@ -136,21 +136,15 @@ func StreamFile(path string, yield func(Target) error, warn func(Warning)) error
 // without keeping the targets: a first pass for a CSV header. Defaults
 // count; a dropped duplicate does not.
 func Keys(r io.Reader, name string) ([]string, error) {
-	keys := []string{}
-	seen := map[string]bool{}
+	keys := KeyOrder{Keys: []string{}}
 	err := Stream(r, name, func(t Target) error {
-		for _, l := range t.Labels {
-			if !seen[l.Key] {
-				seen[l.Key] = true
-				keys = append(keys, l.Key)
-			}
-		}
+		keys.Add(t.Labels)
 		return nil
 	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return keys, nil
+	return keys.Keys, nil
 }
 
 // fallback is why the input cannot be streamed.
