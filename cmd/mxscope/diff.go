@@ -92,7 +92,7 @@ func openSide(ctx context.Context, io *streams, o *diffOptions, path string, ind
 		side.tmp = f.Name()
 		quiet := *io // the replay writes its report to the file; only its warnings show
 		quiet.OutTTY = false
-		rerr := runReplay(ctx, &quiet, &replayOptions{Evidence: path, Format: "jsonl", Output: side.tmp, Catalog: o.Catalog})
+		rerr := runReplay(ctx, &quiet, &replayOptions{Evidence: path, Catalog: o.Catalog, viewOptions: viewOptions{Format: "jsonl", Output: side.tmp}})
 		if rerr != nil {
 			side.close()
 			return nil, rerr

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mxscope/mxscope/providers"
-	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/evidence"
 	"github.com/mxscope/mxscope/scanner/merge"
 	"github.com/mxscope/mxscope/scanner/report"
@@ -21,12 +20,8 @@ import (
 
 type mergeOptions struct {
 	Files          []string // reports, evidence files, or directories of them
-	Format         string
-	Output         string
 	EvidenceOutput string
-	Providers      []string
-	Possible       bool
-	NoColor        bool
+	viewOptions
 }
 
 func newMergeCmd(io *streams, runF func(context.Context, *mergeOptions) error) *cobra.Command {
@@ -54,16 +49,8 @@ it; reports and evidence files are told apart by their first line.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the merged report to FILE (atomically) instead of stdout")
+	o.viewOptions.flags(c, "merged report")
 	f.StringVar(&o.EvidenceOutput, "evidence-output", "", "write the merged evidence of the shards' evidence files to FILE")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
-	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only")
-	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
-	})
 	return c
 }
 
@@ -177,14 +164,7 @@ func mergeReports(ctx context.Context, io *streams, paths []string, o *mergeOpti
 	}
 	defer out.Abort()
 	terminal := io.OutTTY && o.Output == ""
-	w, err := report.New(o.Format, out, report.Options{
-		Terminal:  terminal,
-		Providers: o.Providers,
-		LabelKeys: set.Keys,
-		Width:     io.OutWidth,
-		Color:     terminal && io.colorEnabled(o.NoColor),
-		Findings:  set.Rows <= 10,
-	})
+	w, err := report.New(o.Format, out, o.report(io, terminal, set.Keys, set.Rows <= 10))
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
@@ -192,10 +172,7 @@ func mergeReports(ctx context.Context, io *streams, paths []string, o *mergeOpti
 	if err := w.Begin(set.Meta); err != nil {
 		return werr(err)
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
+	sum := o.summarizer()
 	for r, err := range set.Results() {
 		if err != nil {
 			return mergeError(err)

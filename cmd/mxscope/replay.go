@@ -7,12 +7,10 @@ import (
 	"iter"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mxscope/mxscope/providers"
 	"github.com/mxscope/mxscope/scanner"
 	"github.com/mxscope/mxscope/scanner/evidence"
 	"github.com/mxscope/mxscope/scanner/report"
@@ -21,17 +19,10 @@ import (
 )
 
 type replayOptions struct {
-	Evidence       string
-	Format         string
-	Output         string
-	Providers      []string
-	Possible       bool
-	Catalog        string
-	FailOn         string
-	AllowUnchecked bool
-	NoColor        bool
-	Findings       bool
-	FindingsSet    bool
+	Evidence string
+	Catalog  string
+	viewOptions
+	gateOptions
 }
 
 func newReplayCmd(io *streams, runF func(context.Context, *replayOptions) error) *cobra.Command {
@@ -58,20 +49,9 @@ question the evidence does not answer fails that lookup; nothing is made up.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
-	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
-	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present: high | medium | low | info")
-	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let targets that could not be checked pass instead of exiting 4")
-	f.BoolVar(&o.Findings, "findings", false, "list every finding with its fix under the table (default: on for ten targets or fewer)")
-	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
-	})
+	o.viewOptions.flags(c, "report")
+	o.gateOptions.flags(c)
 	return c
 }
 
@@ -214,18 +194,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	}
 	defer out.Abort()
 	terminal := io.OutTTY && o.Output == ""
-	findings := src.total <= 10 // as scan: for a few targets, which findings fired
-	if o.FindingsSet {
-		findings = o.Findings
-	}
-	w, err := report.New(o.Format, out, report.Options{
-		Terminal:  terminal,
-		Providers: o.Providers,
-		LabelKeys: src.keys,
-		Width:     io.OutWidth,
-		Color:     terminal && io.colorEnabled(o.NoColor),
-		Findings:  findings,
-	})
+	w, err := report.New(o.Format, out, o.report(io, terminal, src.keys, o.findingsWanted(src.total)))
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
@@ -243,10 +212,7 @@ func runReplay(ctx context.Context, io *streams, o *replayOptions) error {
 	if err := w.Begin(meta); err != nil {
 		return werr(err)
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
+	sum := o.summarizer()
 	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	var readErr error
 	n := 0

@@ -38,19 +38,16 @@ const providerHelp = "keep only domains with an MX host or (medium or high confi
 var now = time.Now
 
 type scanOptions struct {
-	Domains       []string // positional arguments: scan these instead of a file
-	Targets       string
-	targetsSet    bool // -t was given: a missing file is the user's, not the default
-	Format        string
-	Output        string
-	Providers     []string
-	Possible      bool // with Providers: also list low-confidence mailbox matches
+	Domains    []string // positional arguments: scan these instead of a file
+	Targets    string
+	targetsSet bool // -t was given: a missing file is the user's, not the default
+	viewOptions
+	gateOptions
 	Resolvers     []string
 	Concurrency   int
 	Timeout       time.Duration
 	Retries       int
 	QPS           float64
-	FailOn        string
 	Checks        string
 	Catalog       string
 	Resume        string
@@ -63,12 +60,6 @@ type scanOptions struct {
 	CPUProfile    string
 	MemProfile    string
 	DKIMSelectors []string // --dkim-selector
-
-	// What the table shows and how --fail-on judges.
-	NoColor        bool // --no-color
-	Findings       bool // --findings; see findingsWanted
-	FindingsSet    bool // --findings was given, true or false
-	AllowUnchecked bool // --allow-unchecked
 
 	commandLine []string // the command as given, without --resume: for the hint after an interrupt
 }
@@ -102,19 +93,11 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	}
 	f := c.Flags()
 	f.StringVarP(&o.Targets, "targets", "t", "targets.yaml", `targets file; "-" reads stdin`)
-	f.StringVarP(&o.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats, " | "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE (atomically) instead of stdout")
-	f.StringArrayVarP(&o.Providers, "provider", "p", nil, providerHelp)
-	f.BoolVar(&o.Possible, "possible", false, "with --provider, also list domains whose mailbox host is the provider with low confidence only (MATCH possible)")
 	f.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server: host, host:port or [v6]:port (repeatable; default: $MXSCOPE_RESOLVER, else the system's resolvers)")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", defaultConcurrency, "domains in flight")
 	f.DurationVar(&o.Timeout, "timeout", defaultTimeout, "per query attempt")
 	f.IntVar(&o.Retries, "retries", defaultRetries, "extra attempts per query, each to the next resolver")
 	f.Float64Var(&o.QPS, "qps", 0, "cap on queries per second (0: none)")
-	f.StringVar(&o.FailOn, "fail-on", "", "exit 3 when a finding of this severity or worse is present, 4 when a target could not be checked: high | medium | low | info")
-	f.BoolVar(&o.AllowUnchecked, "allow-unchecked", false, "with --fail-on, let targets that could not be checked (nxdomain, timeout, invalid, ...) pass instead of exiting 4")
-	f.BoolVar(&o.Findings, "findings", false, "list every finding with its fix under the table (default: on for ten targets or fewer)")
-	f.BoolVar(&o.NoColor, "no-color", false, "no colour in the table (NO_COLOR=1 does the same)")
 	f.StringVar(&o.Checks, "checks", "all", "lookups to run, comma-separated: "+scanner.Checks(allChecks()).String())
 	f.StringArrayVar(&o.DKIMSelectors, "dkim-selector", nil, "also probe this DKIM selector for every domain (repeatable)")
 	f.StringVar(&o.Catalog, "catalog", "", "YAML provider catalog merged over the built-in one")
@@ -127,11 +110,8 @@ mailboxes, who may send as it, its SPF and DMARC posture, and findings.`,
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the scan to FILE (for `go tool pprof`)")
 	_ = f.MarkHidden("memprofile")
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return providers.Default().IDs(), cobra.ShellCompDirectiveNoFileComp
-	})
+	o.viewOptions.flags(c, "report")
+	o.gateOptions.flags(c)
 	_ = c.RegisterFlagCompletionFunc("checks", completeChecks)
 	return c
 }
@@ -302,10 +282,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 			return err
 		}
 	}
-	sum := scanner.NewSummarizer()
-	if len(o.Providers) > 0 {
-		sum.Filter(o.Providers, o.Possible)
-	}
+	sum := o.summarizer()
 	g := gate{failOn: failOn, allowUnchecked: o.AllowUnchecked}
 	var resume *resumeState
 	var done map[string]bool
@@ -379,14 +356,7 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 	}
 	defer out.Abort()
 	terminal := io.OutTTY && dest == nil
-	w, err := report.New(o.Format, out, report.Options{
-		Terminal:  terminal,
-		Providers: o.Providers,
-		LabelKeys: src.keys,
-		Width:     io.OutWidth,
-		Color:     terminal && io.colorEnabled(o.NoColor),
-		Findings:  o.findingsWanted(src.total),
-	})
+	w, err := report.New(o.Format, out, o.report(io, terminal, src.keys, o.findingsWanted(src.total)))
 	if err != nil {
 		return userError(exitUsage, "", "%s", err)
 	}
@@ -488,16 +458,6 @@ func runScan(ctx context.Context, io *streams, o *scanOptions) error {
 		return &cliError{code: exitInterrupted}
 	}
 	return g.verdict(io)
-}
-
-// findingsWanted says whether the table lists findings with their fixes:
-// as --findings says, or, without it, for a scan of ten targets or fewer,
-// where a reader wants to know which findings fired.
-func (o *scanOptions) findingsWanted(total int) bool {
-	if o.FindingsSet {
-		return o.Findings
-	}
-	return total <= 10
 }
 
 // interruptedEarly is an interrupt before any target was scanned: nothing
