@@ -91,11 +91,7 @@ func (s *Scanner) queryCD(ctx context.Context, name string, qtype uint16) resolv
 	case dd == nil || dd.q == nil:
 		a = s.dns.QueryCD(ctx, name, qtype)
 	default:
-		if cq, ok := dd.q.(resolve.CDQuerier); ok {
-			a = cq.QueryCD(ctx, name, qtype)
-		} else {
-			a = resolve.Answer{Status: resolve.StatusError, Rcode: resolve.NoRcode, Err: resolve.ErrNoCD}
-		}
+		a = resolve.QueryCD(ctx, dd.q, name, qtype)
 	}
 	if dd != nil && dd.record {
 		dd.add(name, qtype, true, a)

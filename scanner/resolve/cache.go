@@ -377,8 +377,14 @@ func (c *Cache) ask(ctx context.Context, key cacheKey) Answer {
 	if !key.cd {
 		return c.q.Query(ctx, dns.Fqdn(key.name), key.qtype)
 	}
-	if cq, ok := c.q.(CDQuerier); ok {
-		return cq.QueryCD(ctx, dns.Fqdn(key.name), key.qtype)
+	return QueryCD(ctx, c.q, dns.Fqdn(key.name), key.qtype)
+}
+
+// QueryCD asks q with checking disabled when q can (CDQuerier); otherwise
+// its answer is StatusError with ErrNoCD, so that bogus is never guessed.
+func QueryCD(ctx context.Context, q Querier, name string, qtype uint16) Answer {
+	if cq, ok := q.(CDQuerier); ok {
+		return cq.QueryCD(ctx, name, qtype)
 	}
 	return failed(StatusError, ErrNoCD)
 }

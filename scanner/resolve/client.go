@@ -477,9 +477,24 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16, cd bool) An
 
 	o := c.msgs.Get().(*outMsg)
 	defer c.msgs.Put(o)
-	packed, err := packQuery(o.buf, fqdn, qtype, c.udpSize)
+	q, err := c.prepare(o.buf, fqdn, qtype, cd)
 	if err != nil {
 		return failed(StatusError, fmt.Errorf("%w %q: %w", ErrBadName, name, err))
+	}
+	o.buf = q.packed[:0]
+	return c.exchange(ctx, &q, nil)
+}
+
+// errNoQuestion: a packed query whose question cannot be read back.
+var errNoQuestion = errors.New("no question in the packed query")
+
+// prepare packs the question into buf, with the CD bit when cd is set and
+// padded for a batch while batching is on: the one way a query is made,
+// for lookups and for probes alike.
+func (c *Client) prepare(buf []byte, fqdn string, qtype uint16, cd bool) (query, error) {
+	packed, err := packQuery(buf, fqdn, qtype, c.udpSize)
+	if err != nil {
+		return query{}, err
 	}
 	if cd {
 		packed[3] |= flagCD
@@ -487,13 +502,12 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16, cd bool) An
 	if c.gso.Load() {
 		packed = padQuery(packed, gsoSize)
 	}
-	o.buf = packed[:0]
 	q, ok := newQuery(fqdn, qtype, packed)
 	if !ok {
-		return failed(StatusError, fmt.Errorf("%w %q", ErrBadName, name))
+		return query{}, errNoQuestion
 	}
 	q.cd = cd
-	return c.exchange(ctx, &q, nil)
+	return q, nil
 }
 
 // exchange runs the attempts of q until one is answered or none is left;

@@ -2,6 +2,8 @@ package resolve
 
 import (
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // Resolver health, after unbound's infrastructure cache and BIND's server
@@ -325,11 +327,7 @@ func (c *Client) probes(now int64) {
 func (c *Client) probe(s *server) {
 	defer c.bg.Done()
 	c.probesN.Add(1)
-	b, _ := packQuery(make([]byte, 0, 64), ".", 2 /* NS */, c.udpSize)
-	if c.gso.Load() {
-		b = padQuery(b, gsoSize)
-	}
-	if q, ok := newQuery(".", 2, b); ok {
+	if q, err := c.prepare(make([]byte, 0, 64), ".", dns.TypeNS, false); err == nil {
 		c.exchange(c.closeCtx, &q, s)
 	}
 	s.mu.Lock()
