@@ -13,6 +13,7 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -420,18 +421,11 @@ func dmarcLevel(d scanner.DMARC) (dmarcStrength, string, bool) {
 	s.np = s.sub
 	if d.NonexistentPolicy != "" {
 		s.np = policyLevel(d.NonexistentPolicy)
-		if sp := or2(d.SubdomainPolicy, d.Policy); d.NonexistentPolicy != sp {
+		if sp := cmp.Or(d.SubdomainPolicy, d.Policy); d.NonexistentPolicy != sp {
 			name += " np=" + d.NonexistentPolicy
 		}
 	}
 	return s, name, true
-}
-
-func or2(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // compareDMARC reports whether DMARC findings can be compared.
@@ -451,8 +445,9 @@ func compareDMARC(o, n scanner.DMARC, add adder) bool {
 		}
 		return true
 	}
-	main := cmpPair(so.policy, so.pct, sn.policy, sn.pct)
-	sub, np := cmpInt(so.sub, sn.sub), cmpInt(so.np, sn.np)
+	// Each is 1 when the new record is the stronger.
+	main := cmp.Or(cmp.Compare(sn.policy, so.policy), cmp.Compare(sn.pct, so.pct))
+	sub, np := cmp.Compare(sn.sub, so.sub), cmp.Compare(sn.np, so.np)
 	if sub == 0 || sub == np {
 		sub = np
 	} else if np != 0 {
@@ -479,24 +474,6 @@ func compareDMARC(o, n scanner.DMARC, add adder) bool {
 		add(FieldDMARC, KindChanged, no, nn, note)
 	}
 	return true
-}
-
-// cmpPair compares (a1, a2) with (b1, b2) in order: 1 when b is greater.
-func cmpPair(a1, a2, b1, b2 int) int {
-	if c := cmpInt(a1, b1); c != 0 {
-		return c
-	}
-	return cmpInt(a2, b2)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case b > a:
-		return 1
-	case b < a:
-		return -1
-	}
-	return 0
 }
 
 // compareFindings lists findings added and resolved, by id (a second
